@@ -1,0 +1,8 @@
+// Package xmpp will connect Switchboard to XMPP, built on mellium.im/xmpp.
+//
+// Not yet: this connector does not exist. Nothing here can be enabled, and a
+// bridges.xmpp section in the config is refused.
+//
+// It may import the connector interface in connectors/ and its network's
+// library; it must not import bridge/ internals, portal/, puppet/ or homeserver/.
+package xmpp
