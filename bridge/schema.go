@@ -1,0 +1,32 @@
+package bridge
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+
+	"switchboard/internal/database"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Schema is the bridge's database schema: bridge_* tables, versioned in
+// bridge_version, independent of the homeserver's, so `switchboard bridge`
+// runs on a database that has no homeserver tables at all.
+func Schema() database.Schema {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is fixed at build time
+	}
+	return database.Schema{Name: "bridge", VersionTable: "bridge_version", Migrations: sub}
+}
+
+// Migrate brings the bridge's tables up to date and checks that the database
+// belongs to serverName.
+func Migrate(ctx context.Context, db *database.DB, serverName string) error {
+	if err := db.Migrate(ctx, Schema()); err != nil {
+		return err
+	}
+	return db.BindServerName(ctx, "bridge_server", serverName)
+}

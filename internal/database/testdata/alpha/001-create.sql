@@ -1,0 +1,2 @@
+-- v1: Create alpha_item
+CREATE TABLE alpha_item (id INTEGER PRIMARY KEY);

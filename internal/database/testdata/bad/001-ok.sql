@@ -1,0 +1,2 @@
+-- v1: Create bad_one
+CREATE TABLE bad_one (id INTEGER PRIMARY KEY);
