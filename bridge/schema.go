@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"embed"
-	"io/fs"
 
 	"switchboard/internal/database"
 )
@@ -15,11 +14,7 @@ var migrations embed.FS
 // bridge_version, independent of the homeserver's, so `switchboard bridge`
 // runs on a database that has no homeserver tables at all.
 func Schema() database.Schema {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory is fixed at build time
-	}
-	return database.Schema{Name: "bridge", VersionTable: "bridge_version", Migrations: sub}
+	return database.EmbeddedSchema("bridge", "bridge_version", migrations, "migrations")
 }
 
 // Migrate brings the bridge's tables up to date and checks that the database

@@ -3,7 +3,6 @@ package homeserver
 import (
 	"context"
 	"embed"
-	"io/fs"
 	"log/slog"
 	"net/http"
 
@@ -16,11 +15,7 @@ var migrations embed.FS
 // Schema is the homeserver's database schema: hs_* tables, versioned in
 // hs_version, independent of the bridge's.
 func Schema() database.Schema {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory is fixed at build time
-	}
-	return database.Schema{Name: "homeserver", VersionTable: "hs_version", Migrations: sub}
+	return database.EmbeddedSchema("homeserver", "hs_version", migrations, "migrations")
 }
 
 // Options is what a Server needs from the process.

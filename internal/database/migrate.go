@@ -29,6 +29,16 @@ type Schema struct {
 	Migrations fs.FS
 }
 
+// EmbeddedSchema is the Schema of a subsystem whose migrations are embedded
+// in its package under dir (//go:embed dir/*.sql).
+func EmbeddedSchema(name, versionTable string, embedded fs.FS, dir string) Schema {
+	sub, err := fs.Sub(embedded, dir)
+	if err != nil {
+		panic(err) // dir is a constant of the caller, fixed at build time
+	}
+	return Schema{Name: name, VersionTable: versionTable, Migrations: sub}
+}
+
 var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // Migrate brings s up to the newest version its Migrations know, one
