@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"switchboard/homeserver/mxhttp"
 	"switchboard/internal/database"
 )
 
@@ -53,10 +54,10 @@ func (s *Server) SigningKeyID() string { return s.signingKey.ID }
 
 // Register adds the homeserver's routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.Handle("GET /_matrix/client/versions", cors(http.HandlerFunc(handleVersions)))
+	mux.Handle("GET /_matrix/client/versions", mxhttp.CORS(http.HandlerFunc(handleVersions)))
 	// Anything else under /_matrix is a Matrix endpoint this server does not
 	// offer (yet); the spec asks for M_UNRECOGNIZED rather than a bare 404.
-	mux.Handle("/_matrix/", cors(http.HandlerFunc(handleUnrecognized)))
+	mux.Handle("/_matrix/", mxhttp.CORS(http.HandlerFunc(mxhttp.Unrecognized)))
 }
 
 // Migrate brings the homeserver's tables up to date and checks that the

@@ -1,10 +1,9 @@
 package homeserver
 
 import (
-	"encoding/json"
 	"net/http"
 
-	"maunium.net/go/mautrix"
+	"switchboard/homeserver/mxhttp"
 )
 
 // specVersions are the Client-Server API versions advertised by
@@ -17,34 +16,9 @@ var specVersions = []string{
 }
 
 func handleVersions(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
+	mxhttp.WriteJSON(w, http.StatusOK, map[string]any{
 		"versions":          specVersions,
 		"unstable_features": map[string]bool{},
 	})
 }
 
-func handleUnrecognized(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodOptions {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	mautrix.MUnrecognized.WithMessage("Unrecognized request").Write(w)
-}
-
-func writeJSON(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-// cors adds the headers the spec requires on every client API response, so
-// browser clients on other origins can reach the server.
-func cors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "X-Requested-With, Content-Type, Authorization")
-		next.ServeHTTP(w, r)
-	})
-}

@@ -35,6 +35,11 @@ type Config struct {
 	// homeserver loads. Never nil after Parse.
 	Appservices []string `yaml:"appservices"`
 	Log         Log      `yaml:"log"`
+	// Media bounds the homeserver's media repository.
+	Media Media `yaml:"media"`
+	// RateLimits protects the endpoints that guess passwords or create
+	// accounts.
+	RateLimits RateLimits `yaml:"rate_limits"`
 	// Bridges holds one section per chat network, checked against the schema
 	// its connector supplies (Options.Bridges); decode one with Config.Bridge.
 	// Never nil after Parse.
@@ -73,6 +78,28 @@ type Registration struct {
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn or error
 	Format string `yaml:"format"` // text or json
+}
+
+// Media configures the media repository.
+type Media struct {
+	// MaxUploadBytes is the largest upload accepted, in bytes.
+	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
+}
+
+// RateLimits holds per-client-address limits on sensitive endpoints.
+type RateLimits struct {
+	// Enabled turns every limit below on or off (off only for tests and
+	// benchmarks that need speed).
+	Enabled  bool      `yaml:"enabled"`
+	Login    RateLimit `yaml:"login"`
+	Register RateLimit `yaml:"register"`
+}
+
+// RateLimit is a token bucket: PerSecond requests refill per second, up to
+// Burst at once.
+type RateLimit struct {
+	PerSecond float64 `yaml:"per_second"`
+	Burst     int     `yaml:"burst"`
 }
 
 // Bridges maps a network name (irc, xmpp, ...) to its raw section. Parse has

@@ -98,7 +98,13 @@ func defaultConfig() *Config {
 		Listen:      Listen{Client: "127.0.0.1:8008", Federation: ""},
 		Appservices: []string{},
 		Log:         Log{Level: "info", Format: "text"},
-		Bridges:     Bridges{},
+		Media:       Media{MaxUploadBytes: 50 << 20},
+		RateLimits: RateLimits{
+			Enabled:  true,
+			Login:    RateLimit{PerSecond: 0.5, Burst: 5},
+			Register: RateLimit{PerSecond: 0.1, Burst: 3},
+		},
+		Bridges: Bridges{},
 	}
 }
 
@@ -185,6 +191,16 @@ appservices:
 log:
   level: debug
   format: json
+media:
+  max_upload_bytes: 1024
+rate_limits:
+  enabled: false
+  login:
+    per_second: 2.5
+    burst: 7
+  register:
+    per_second: 1
+    burst: 2
 bridges:
   irc:
     networks:
@@ -200,7 +216,13 @@ bridges:
 		Registration: Registration{Enabled: true},
 		Appservices:  []string{reg},
 		Log:          Log{Level: "debug", Format: "json"},
-		Source:       "switchboard.yaml",
+		Media:        Media{MaxUploadBytes: 1024},
+		RateLimits: RateLimits{
+			Enabled:  false,
+			Login:    RateLimit{PerSecond: 2.5, Burst: 7},
+			Register: RateLimit{PerSecond: 1, Burst: 2},
+		},
+		Source: "switchboard.yaml",
 	}
 	bridges := got.Bridges
 	got.Bridges = nil

@@ -44,6 +44,20 @@ func (c *Config) Validate(opts Options) error {
 	default:
 		return errorf("log.format", fmt.Sprintf("%q is not a log format; use text or json", c.Log.Format))
 	}
+	if c.Media.MaxUploadBytes <= 0 {
+		return errorf("media.max_upload_bytes", fmt.Sprintf("%d is not a size; use a number of bytes above 0, such as 52428800 (50 MiB)", c.Media.MaxUploadBytes))
+	}
+	for _, rl := range []struct {
+		key   string
+		limit RateLimit
+	}{{"rate_limits.login", c.RateLimits.Login}, {"rate_limits.register", c.RateLimits.Register}} {
+		if rl.limit.PerSecond <= 0 {
+			return errorf(rl.key+".per_second", fmt.Sprintf("%v must be above 0; to turn limits off set rate_limits.enabled: false", rl.limit.PerSecond))
+		}
+		if rl.limit.Burst < 1 {
+			return errorf(rl.key+".burst", fmt.Sprintf("%d must be at least 1", rl.limit.Burst))
+		}
+	}
 	return c.validateBridges(opts)
 }
 

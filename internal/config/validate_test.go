@@ -124,6 +124,12 @@ func TestValidate(t *testing.T) {
 			`config: log.level: "INFO" is not a log level; use debug, info, warn or error`},
 		{"log format", func(c *Config) { c.Log.Format = "xml" },
 			`config: log.format: "xml" is not a log format; use text or json`},
+		{"media size", func(c *Config) { c.Media.MaxUploadBytes = 0 },
+			`config: media.max_upload_bytes: 0 is not a size; use a number of bytes above 0, such as 52428800 (50 MiB)`},
+		{"login rate", func(c *Config) { c.RateLimits.Login.PerSecond = 0 },
+			`config: rate_limits.login.per_second: 0 must be above 0; to turn limits off set rate_limits.enabled: false`},
+		{"register burst", func(c *Config) { c.RateLimits.Register.Burst = 0 },
+			`config: rate_limits.register.burst: 0 must be at least 1`},
 	}
 	if os.Geteuid() != 0 { // root reads any file
 		tests = append(tests, struct {
