@@ -21,4 +21,3 @@ func handleVersions(w http.ResponseWriter, r *http.Request) {
 		"unstable_features": map[string]bool{},
 	})
 }
-
