@@ -22,7 +22,7 @@ type store struct {
 const (
 	insertRoomSQL = `INSERT INTO hs_rooms (room_id, room_version, creator, created_ts, published, current_group)
 		VALUES ($1, $2, $3, $4, $5, 0)`
-	selectRoomSQL = `SELECT room_version, creator, created_ts, published, current_group FROM hs_rooms WHERE room_id = $1`
+	selectRoomSQL      = `SELECT room_version, creator, created_ts, published, current_group FROM hs_rooms WHERE room_id = $1`
 	setCurrentGroupSQL = `UPDATE hs_rooms SET current_group = $2 WHERE room_id = $1`
 	setPublishedSQL    = `UPDATE hs_rooms SET published = $2 WHERE room_id = $1`
 	selectPublishedSQL = `SELECT room_id FROM hs_rooms WHERE published = TRUE ORDER BY room_id`
@@ -64,16 +64,16 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id,
 			membership = excluded.membership, stream_pos = excluded.stream_pos`
-	currentStateSQL   = `SELECT type, state_key, event_id FROM hs_current_state WHERE room_id = $1`
-	roomsOfUserSQL    = `SELECT room_id, membership, stream_pos FROM hs_current_state WHERE type = 'm.room.member' AND state_key = $1`
-	membersOfRoomSQL  = `SELECT state_key, membership FROM hs_current_state WHERE room_id = $1 AND type = 'm.room.member'`
-	countJoinedSQL    = `SELECT COUNT(*) FROM hs_current_state WHERE room_id = $1 AND type = 'm.room.member' AND membership = 'join'`
-	insertTxnSQL      = `INSERT INTO hs_transactions (user_id, device_id, txn_id, event_id) VALUES ($1, $2, $3, $4)`
-	selectTxnSQL      = `SELECT event_id FROM hs_transactions WHERE user_id = $1 AND device_id = $2 AND txn_id = $3`
-	insertAliasSQL    = `INSERT INTO hs_room_aliases (alias, room_id, creator) VALUES ($1, $2, $3)`
-	selectAliasSQL    = `SELECT room_id, creator FROM hs_room_aliases WHERE alias = $1`
-	deleteAliasSQL    = `DELETE FROM hs_room_aliases WHERE alias = $1`
-	aliasesOfRoomSQL  = `SELECT alias FROM hs_room_aliases WHERE room_id = $1 ORDER BY alias`
+	currentStateSQL  = `SELECT type, state_key, event_id FROM hs_current_state WHERE room_id = $1`
+	roomsOfUserSQL   = `SELECT room_id, membership, stream_pos FROM hs_current_state WHERE type = 'm.room.member' AND state_key = $1`
+	membersOfRoomSQL = `SELECT state_key, membership FROM hs_current_state WHERE room_id = $1 AND type = 'm.room.member'`
+	countJoinedSQL   = `SELECT COUNT(*) FROM hs_current_state WHERE room_id = $1 AND type = 'm.room.member' AND membership = 'join'`
+	insertTxnSQL     = `INSERT INTO hs_transactions (user_id, device_id, txn_id, event_id) VALUES ($1, $2, $3, $4)`
+	selectTxnSQL     = `SELECT event_id FROM hs_transactions WHERE user_id = $1 AND device_id = $2 AND txn_id = $3`
+	insertAliasSQL   = `INSERT INTO hs_room_aliases (alias, room_id, creator) VALUES ($1, $2, $3)`
+	selectAliasSQL   = `SELECT room_id, creator FROM hs_room_aliases WHERE alias = $1`
+	deleteAliasSQL   = `DELETE FROM hs_room_aliases WHERE alias = $1`
+	aliasesOfRoomSQL = `SELECT alias FROM hs_room_aliases WHERE room_id = $1 ORDER BY alias`
 )
 
 // storedEvent is a row of hs_events.
