@@ -55,6 +55,7 @@ func (s *Server) SigningKeyID() string { return s.signingKey.ID }
 // Register adds the homeserver's routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /_matrix/client/versions", mxhttp.CORS(http.HandlerFunc(handleVersions)))
+	mux.Handle("GET /_matrix/key/v2/server", http.HandlerFunc(s.handleServerKey))
 	// Anything else under /_matrix is a Matrix endpoint this server does not
 	// offer (yet); the spec asks for M_UNRECOGNIZED rather than a bare 404.
 	mux.Handle("/_matrix/", mxhttp.CORS(http.HandlerFunc(mxhttp.Unrecognized)))

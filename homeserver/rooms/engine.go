@@ -98,6 +98,7 @@ type Engine struct {
 	changes   *broadcast
 	accounts  AccountData
 	closeOnce sync.Once
+	receipts  receiptStream
 }
 
 // New migrates the schema and loads the stream positions.
@@ -115,6 +116,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("rooms: read state groups: %w", err)
 	}
 	e.latest.Store(maxPos)
+	if e.receipts.latest, err = e.store.maxInt(ctx, maxReceiptSQL); err != nil {
+		return nil, fmt.Errorf("rooms: read receipt position: %w", err)
+	}
 	e.nextGroup.Store(maxGroup)
 	e.typing = newTypingTracker(e.notify)
 	e.vis = newVisibility(e)
@@ -439,3 +443,5 @@ func nullable(s string) any {
 func timeNow() time.Time { return time.Now() }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+func timeFromMillis(ms int64) time.Time { return time.UnixMilli(ms) }

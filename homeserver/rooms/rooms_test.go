@@ -234,6 +234,31 @@ func TestSyncIncremental(t *testing.T) {
 		if len(typing) != 1 || typing[0] != alice.UserID {
 			t.Errorf("typing = %v", typing)
 		}
+
+		// Unread counts follow bob's read receipt, which alice sees.
+		if n := typingResp.Rooms.Join[roomID].UnreadNotifications.NotificationCount; n < 30 {
+			t.Errorf("bob's unread count before reading = %d, want >= 30", n)
+		}
+		aliceSync := ok(alice.SyncRequest(ctx, 0, "", "", false, "")).get(t)
+		last := sentIDs[len(sentIDs)-1]
+		ok(struct{}{}, bob.SendReceipt(ctx, roomID, last, event.ReceiptTypeRead, nil)).get(t)
+		afterRead := ok(bob.SyncRequest(ctx, 0, typingResp.NextBatch, "", false, "")).get(t)
+		if jr, found := afterRead.Rooms.Join[roomID]; !found || jr.UnreadNotifications.NotificationCount != 0 {
+			t.Errorf("bob's unread count after reading: %+v", afterRead.Rooms.Join[roomID])
+		}
+		aliceNext := ok(alice.SyncRequest(ctx, 0, aliceSync.NextBatch, "", false, "")).get(t)
+		var readBy id.UserID
+		for _, ev := range aliceNext.Rooms.Join[roomID].Ephemeral.Events {
+			if ev.Type == event.EphemeralEventReceipt {
+				_ = ev.Content.ParseRaw(ev.Type)
+				for user := range (*ev.Content.AsReceipt())[last][event.ReceiptTypeRead] {
+					readBy = user
+				}
+			}
+		}
+		if readBy != bob.UserID {
+			t.Errorf("alice did not see bob's receipt on %s: %+v", last, aliceNext.Rooms.Join[roomID])
+		}
 	})
 }
 

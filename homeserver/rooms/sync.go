@@ -21,11 +21,11 @@ import (
 // so a token stays valid across restarts; typing restarts from zero, and a
 // token ahead of it just sends the current typing state again.
 type syncToken struct {
-	events, typing, accountData int64
+	events, typing, accountData, receipts int64
 }
 
 func (t syncToken) String() string {
-	return fmt.Sprintf("s%d_%d_%d", t.events, t.typing, t.accountData)
+	return fmt.Sprintf("s%d_%d_%d_%d", t.events, t.typing, t.accountData, t.receipts)
 }
 
 func parseSyncToken(s string) (syncToken, error) {
@@ -34,10 +34,10 @@ func parseSyncToken(s string) (syncToken, error) {
 		return syncToken{}, mautrix.MInvalidParam.WithMessage("Invalid since token %q", s)
 	}
 	parts := strings.Split(rest, "_")
-	if len(parts) > 3 {
+	if len(parts) > 4 {
 		return syncToken{}, mautrix.MInvalidParam.WithMessage("Invalid since token %q", s)
 	}
-	var vals [3]int64
+	var vals [4]int64
 	for i, p := range parts {
 		v, err := strconv.ParseInt(p, 10, 64)
 		if err != nil || v < 0 {
@@ -45,7 +45,7 @@ func parseSyncToken(s string) (syncToken, error) {
 		}
 		vals[i] = v
 	}
-	return syncToken{events: vals[0], typing: vals[1], accountData: vals[2]}, nil
+	return syncToken{events: vals[0], typing: vals[1], accountData: vals[2], receipts: vals[3]}, nil
 }
 
 // SyncFilter is the part of the spec's Filter that /sync applies.
@@ -173,7 +173,9 @@ func (e *Engine) Sync(ctx context.Context, req SyncRequest) (*SyncResponse, erro
 
 func (e *Engine) syncOnce(ctx context.Context, req SyncRequest, since *syncToken) (*SyncResponse, error) {
 	user := req.User.UserID
-	now := syncToken{events: e.Latest(), typing: e.typing.Serial()}
+	e.receipts.mu.Lock()
+	now := syncToken{events: e.Latest(), typing: e.typing.Serial(), receipts: e.receipts.latest}
+	e.receipts.mu.Unlock()
 	resp := &SyncResponse{}
 	resp.Rooms.Join = map[id.RoomID]*JoinedRoom{}
 	resp.Rooms.Invite = map[id.RoomID]*InvitedRoom{}
@@ -212,6 +214,14 @@ func (e *Engine) syncOnce(ctx context.Context, req SyncRequest, since *syncToken
 			return nil, err
 		}
 	}
+	var sinceReceipts int64
+	if since != nil {
+		sinceReceipts = since.receipts
+	}
+	receipts, err := e.receiptsSince(ctx, user, sinceReceipts, now.receipts)
+	if err != nil {
+		return nil, err
+	}
 	roomFilter := EventFilter{Rooms: req.Filter.Room.Rooms, NotRooms: req.Filter.Room.NotRooms}
 	for _, m := range memberships {
 		if m.StreamPos > now.events || !roomFilter.Allows("", "", m.RoomID, false) {
@@ -222,7 +232,8 @@ func (e *Engine) syncOnce(ctx context.Context, req SyncRequest, since *syncToken
 		case "join":
 			typing, typingChanged := e.typing.Since(m.RoomID, sinceTyping(since))
 			accountData := roomAccountData[m.RoomID]
-			if since != nil && !req.FullState && !changedSince && changedRooms[m.RoomID] == 0 && !typingChanged && len(accountData) == 0 {
+			receipt, hasReceipt := receipts[m.RoomID]
+			if since != nil && !req.FullState && !changedSince && changedRooms[m.RoomID] == 0 && !typingChanged && len(accountData) == 0 && !hasReceipt {
 				continue
 			}
 			jr, err := e.syncJoined(ctx, req, since, now, m, changedSince)
@@ -238,6 +249,17 @@ func (e *Engine) syncOnce(ctx context.Context, req SyncRequest, since *syncToken
 					Content: event.Content{Parsed: &event.TypingEventContent{UserIDs: typing}},
 				})
 			}
+			if hasReceipt {
+				jr.Ephemeral.Events = append(jr.Ephemeral.Events, event.Event{
+					Type:    event.EphemeralEventReceipt,
+					Content: event.Content{Parsed: &receipt},
+				})
+			}
+			unread, err := e.unreadCount(ctx, m.RoomID, user, now.events)
+			if err != nil {
+				return nil, err
+			}
+			jr.UnreadNotifications["notification_count"] = unread
 			jr.AccountData.Events = append(jr.AccountData.Events, accountData...)
 			resp.Rooms.Join[m.RoomID] = jr
 		case "invite":
