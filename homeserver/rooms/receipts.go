@@ -20,9 +20,9 @@ const (
 		WHERE hs_receipts.event_pos <= excluded.event_pos`
 	receiptsSinceSQL = `SELECT room_id, user_id, receipt_type, thread_id, event_id, ts, stream_id FROM hs_receipts
 		WHERE stream_id > $1 AND stream_id <= $2`
-	maxReceiptSQL     = `SELECT COALESCE(MAX(stream_id), 0) FROM hs_receipts`
-	ownReadPosSQL     = `SELECT COALESCE(MAX(event_pos), 0) FROM hs_receipts WHERE room_id = $1 AND user_id = $2 AND receipt_type IN ('m.read', 'm.read.private')`
-	unreadCountSQL    = `SELECT COUNT(*) FROM hs_events WHERE room_id = $1 AND stream_pos > $2 AND stream_pos <= $3 AND sender <> $4
+	maxReceiptSQL  = `SELECT COALESCE(MAX(stream_id), 0) FROM hs_receipts`
+	ownReadPosSQL  = `SELECT COALESCE(MAX(event_pos), 0) FROM hs_receipts WHERE room_id = $1 AND user_id = $2 AND receipt_type IN ('m.read', 'm.read.private')`
+	unreadCountSQL = `SELECT COUNT(*) FROM hs_events WHERE room_id = $1 AND stream_pos > $2 AND stream_pos <= $3 AND sender <> $4
 		AND type IN ('m.room.message', 'm.room.encrypted', 'm.sticker') AND redacted_by IS NULL`
 )
 
