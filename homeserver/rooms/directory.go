@@ -282,20 +282,10 @@ func (e *Engine) handlePublicRooms(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Engine) publicRooms(ctx context.Context, search string) ([]PublicRoom, error) {
-	rows, err := e.opts.DB.Query(ctx, selectPublishedSQL)
+	ids, err := e.publishedRoomIDs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var ids []id.RoomID
-	for rows.Next() {
-		var roomID id.RoomID
-		if err := rows.Scan(&roomID); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, roomID)
-	}
-	rows.Close()
 	out := []PublicRoom{}
 	for _, roomID := range ids {
 		rm, err := e.room(ctx, roomID)

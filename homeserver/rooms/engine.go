@@ -99,6 +99,7 @@ type Engine struct {
 	accounts  AccountData
 	closeOnce sync.Once
 	receipts  receiptStream
+	presence  *presenceTracker
 }
 
 // New migrates the schema and loads the stream positions.
@@ -122,6 +123,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	e.nextGroup.Store(maxGroup)
 	e.typing = newTypingTracker(e.notify)
 	e.vis = newVisibility(e)
+	e.presence = newPresenceTracker(e.notify)
 	e.committer = newCommitter(opts.DB, opts.Log, maxPos+1, func(last int64) {
 		e.latest.Store(last)
 		e.notify()

@@ -21,11 +21,11 @@ import (
 // so a token stays valid across restarts; typing restarts from zero, and a
 // token ahead of it just sends the current typing state again.
 type syncToken struct {
-	events, typing, accountData, receipts int64
+	events, typing, accountData, receipts, presence int64
 }
 
 func (t syncToken) String() string {
-	return fmt.Sprintf("s%d_%d_%d_%d", t.events, t.typing, t.accountData, t.receipts)
+	return fmt.Sprintf("s%d_%d_%d_%d_%d", t.events, t.typing, t.accountData, t.receipts, t.presence)
 }
 
 func parseSyncToken(s string) (syncToken, error) {
@@ -34,10 +34,10 @@ func parseSyncToken(s string) (syncToken, error) {
 		return syncToken{}, mautrix.MInvalidParam.WithMessage("Invalid since token %q", s)
 	}
 	parts := strings.Split(rest, "_")
-	if len(parts) > 4 {
+	if len(parts) > 5 {
 		return syncToken{}, mautrix.MInvalidParam.WithMessage("Invalid since token %q", s)
 	}
-	var vals [4]int64
+	var vals [5]int64
 	for i, p := range parts {
 		v, err := strconv.ParseInt(p, 10, 64)
 		if err != nil || v < 0 {
@@ -45,7 +45,7 @@ func parseSyncToken(s string) (syncToken, error) {
 		}
 		vals[i] = v
 	}
-	return syncToken{events: vals[0], typing: vals[1], accountData: vals[2], receipts: vals[3]}, nil
+	return syncToken{events: vals[0], typing: vals[1], accountData: vals[2], receipts: vals[3], presence: vals[4]}, nil
 }
 
 // SyncFilter is the part of the spec's Filter that /sync applies.
@@ -124,11 +124,12 @@ type SyncResponse struct {
 		Knock  map[id.RoomID]any          `json:"knock"`
 	} `json:"rooms"`
 	AccountData eventList[event.Event] `json:"account_data"`
-	Presence    eventList[any]         `json:"presence"`
+	Presence    eventList[event.Event] `json:"presence"`
 }
 
 func (r *SyncResponse) empty() bool {
-	return len(r.Rooms.Join) == 0 && len(r.Rooms.Invite) == 0 && len(r.Rooms.Leave) == 0 && len(r.AccountData.Events) == 0
+	return len(r.Rooms.Join) == 0 && len(r.Rooms.Invite) == 0 && len(r.Rooms.Leave) == 0 &&
+		len(r.AccountData.Events) == 0 && len(r.Presence.Events) == 0
 }
 
 // defaultTimelineLimit is how many events a room's timeline carries when
@@ -174,7 +175,7 @@ func (e *Engine) Sync(ctx context.Context, req SyncRequest) (*SyncResponse, erro
 func (e *Engine) syncOnce(ctx context.Context, req SyncRequest, since *syncToken) (*SyncResponse, error) {
 	user := req.User.UserID
 	e.receipts.mu.Lock()
-	now := syncToken{events: e.Latest(), typing: e.typing.Serial(), receipts: e.receipts.latest}
+	now := syncToken{events: e.Latest(), typing: e.typing.Serial(), receipts: e.receipts.latest, presence: e.presence.Serial()}
 	e.receipts.mu.Unlock()
 	resp := &SyncResponse{}
 	resp.Rooms.Join = map[id.RoomID]*JoinedRoom{}
@@ -182,7 +183,7 @@ func (e *Engine) syncOnce(ctx context.Context, req SyncRequest, since *syncToken
 	resp.Rooms.Leave = map[id.RoomID]*LeftRoom{}
 	resp.Rooms.Knock = map[id.RoomID]any{}
 	resp.AccountData.Events = []event.Event{}
-	resp.Presence.Events = []any{}
+	resp.Presence.Events = []event.Event{}
 
 	var sinceAccountData int64
 	if since != nil {
@@ -286,7 +287,42 @@ func (e *Engine) syncOnce(ctx context.Context, req SyncRequest, since *syncToken
 			resp.Rooms.Leave[m.RoomID] = lr
 		}
 	}
+	if req.Filter.Presence == nil || req.Filter.Presence.Allows(string(event.EphemeralEventPresence.Type), "", "", false) {
+		var sincePresence int64 = -1
+		if since != nil {
+			sincePresence = since.presence
+		}
+		resp.Presence.Events = append(resp.Presence.Events, e.presence.Since(e.sharedUsers(memberships), sincePresence)...)
+	}
 	return resp, nil
+}
+
+// sharedUsers are the users whose presence a user sees: themselves and the
+// members of their joined rooms.
+func (e *Engine) sharedUsers(memberships []membership) map[id.UserID]bool {
+	users := map[id.UserID]bool{}
+	for _, m := range memberships {
+		users[m.UserID] = true
+		if m.Membership != "join" {
+			continue
+		}
+		e.mu.Lock()
+		r := e.rooms[m.RoomID]
+		e.mu.Unlock()
+		if r == nil {
+			continue
+		}
+		r.mu.Lock()
+		for t, ev := range r.state {
+			if t.EventType == spec.MRoomMember {
+				if mm, _ := ev.Membership(); mm == "join" {
+					users[id.UserID(t.StateKey)] = true
+				}
+			}
+		}
+		r.mu.Unlock()
+	}
+	return users
 }
 
 func sinceTyping(since *syncToken) int64 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 
 	"switchboard/homeserver/mxhttp"
 )
@@ -49,8 +50,12 @@ func (e *Engine) handleSync(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	switch q.Get("set_presence") {
+	switch p := q.Get("set_presence"); p {
 	case "", "online", "offline", "unavailable":
+		if p == "" {
+			p = "online"
+		}
+		e.presence.Set(req.User.UserID, event.Presence(p), nil)
 	default:
 		e.fail(w, r, mautrix.MInvalidParam.WithMessage("set_presence must be online, offline or unavailable"))
 		return
