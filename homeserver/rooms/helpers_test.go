@@ -47,7 +47,7 @@ type testHS struct {
 	server *httptest.Server
 }
 
-func newTestHS(t *testing.T, db *database.DB) *testHS {
+func newTestHS(t testing.TB, db *database.DB) *testHS {
 	t.Helper()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	e, err := New(context.Background(), Options{
@@ -75,7 +75,7 @@ func newTestHS(t *testing.T, db *database.DB) *testHS {
 	return &testHS{engine: e, server: srv}
 }
 
-func (hs *testHS) client(t *testing.T, localpart string) *mautrix.Client {
+func (hs *testHS) client(t testing.TB, localpart string) *mautrix.Client {
 	t.Helper()
 	cli, err := mautrix.NewClient(hs.server.URL, id.NewUserID(localpart, testServer), "token-"+localpart)
 	if err != nil {
