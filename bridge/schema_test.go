@@ -22,7 +22,7 @@ func TestMigrateStandsAlone(t *testing.T) {
 		}
 		for table, want := range map[string]bool{
 			"bridge_version": true, "bridge_server": true,
-			"hs_version": false, "hs_server": false,
+			"hs_version": false, "hs_server": false, "hs_rooms_version": false, "hs_events": false,
 		} {
 			got, err := db.TableExists(ctx, table)
 			if err != nil || got != want {

@@ -6,25 +6,35 @@ import (
 	"log/slog"
 	"net/http"
 
+	"maunium.net/go/mautrix/id"
+
+	"switchboard/homeserver/accounts"
+	"switchboard/homeserver/media"
 	"switchboard/homeserver/mxhttp"
+	"switchboard/homeserver/rooms"
+	"switchboard/internal/config"
 	"switchboard/internal/database"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Schema is the homeserver's database schema: hs_* tables, versioned in
-// hs_version, independent of the bridge's.
+// Schema is the homeserver's core database schema: the hs_server table,
+// versioned in hs_version. Accounts, rooms and media keep their own schemas
+// (hs_accounts_version, hs_rooms_version, hs_media_version).
 func Schema() database.Schema {
 	return database.EmbeddedSchema("homeserver", "hs_version", migrations, "migrations")
 }
 
 // Options is what a Server needs from the process.
 type Options struct {
-	ServerName string
-	DataDir    string // where the signing key lives
-	DB         *database.DB
-	Log        *slog.Logger
+	ServerName          string
+	DataDir             string // where the signing key and media live
+	DB                  *database.DB
+	Log                 *slog.Logger
+	RegistrationEnabled bool
+	RateLimits          config.RateLimits
+	MaxUploadBytes      int64
 }
 
 // Server is the built-in homeserver.
@@ -33,10 +43,15 @@ type Server struct {
 	db         *database.DB
 	log        *slog.Logger
 	signingKey SigningKey
+
+	Accounts *accounts.Accounts
+	Rooms    *rooms.Engine
+	Media    *media.Repo
 }
 
-// New migrates the homeserver's schema, checks that the database belongs to
-// opts.ServerName, and loads (or on first start generates) the signing key.
+// New migrates the homeserver's schemas, checks that the database belongs
+// to opts.ServerName, loads (or on first start generates) the signing key,
+// and starts the room engine.
 func New(ctx context.Context, opts Options) (*Server, error) {
 	if err := Migrate(ctx, opts.DB, opts.ServerName); err != nil {
 		return nil, err
@@ -45,8 +60,64 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s := &Server{serverName: opts.ServerName, db: opts.DB, log: opts.Log, signingKey: key}
+	s.Accounts, err = accounts.New(ctx, accounts.Options{
+		ServerName:          opts.ServerName,
+		DB:                  opts.DB,
+		Log:                 opts.Log.With(slog.String("component", "accounts")),
+		RegistrationEnabled: opts.RegistrationEnabled,
+		RateLimits:          opts.RateLimits,
+		RoomVersions:        roomVersions,
+		OnProfileChange: func(ctx context.Context, userID id.UserID, displayName, avatarURL string) {
+			s.Rooms.UpdateProfile(ctx, userID, displayName, avatarURL)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Rooms, err = rooms.New(ctx, rooms.Options{
+		ServerName:  opts.ServerName,
+		KeyID:       key.ID,
+		SigningKey:  key.Key,
+		DB:          opts.DB,
+		Log:         opts.Log.With(slog.String("component", "rooms")),
+		Auth:        s.Accounts,
+		Profiles:    s.Accounts,
+		AccountData: s.Accounts,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Accounts.SetNotifier(func(id.UserID, int64) { s.Rooms.Wake() })
+	s.Media, err = media.New(ctx, media.Options{
+		ServerName:     opts.ServerName,
+		DataDir:        opts.DataDir,
+		DB:             opts.DB,
+		Log:            opts.Log.With(slog.String("component", "media")),
+		MaxUploadBytes: opts.MaxUploadBytes,
+		Auth:           s.Accounts,
+	})
+	if err != nil {
+		s.Rooms.Close()
+		return nil, err
+	}
 	opts.Log.Debug("signing key ready", slog.String("key_id", key.ID))
-	return &Server{serverName: opts.ServerName, db: opts.DB, log: opts.Log, signingKey: key}, nil
+	return s, nil
+}
+
+// Close stops the room engine's writer; the caller closes the database.
+func (s *Server) Close() {
+	if s.Rooms != nil {
+		s.Rooms.Close()
+	}
+}
+
+func roomVersions() (string, map[string]string) {
+	available := map[string]string{}
+	for _, v := range rooms.SupportedRoomVersions {
+		available[v] = "stable"
+	}
+	return rooms.DefaultRoomVersion, available
 }
 
 // SigningKeyID is the id of the key this server signs events with.
@@ -55,17 +126,37 @@ func (s *Server) SigningKeyID() string { return s.signingKey.ID }
 // Register adds the homeserver's routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /_matrix/client/versions", mxhttp.CORS(http.HandlerFunc(handleVersions)))
+	mux.Handle("GET /.well-known/matrix/client", mxhttp.CORS(http.HandlerFunc(s.handleWellKnown)))
 	mux.Handle("GET /_matrix/key/v2/server", http.HandlerFunc(s.handleServerKey))
+	if s.Accounts != nil {
+		s.Accounts.Register(mux)
+	}
+	if s.Rooms != nil {
+		s.Rooms.Register(mux)
+		s.Rooms.RegisterSync(mux)
+		s.Rooms.RegisterDirectory(mux)
+	}
+	if s.Media != nil {
+		s.Media.Register(mux)
+	}
 	// Anything else under /_matrix is a Matrix endpoint this server does not
-	// offer (yet); the spec asks for M_UNRECOGNIZED rather than a bare 404.
+	// offer; the spec asks for M_UNRECOGNIZED rather than a bare 404.
 	mux.Handle("/_matrix/", mxhttp.CORS(http.HandlerFunc(mxhttp.Unrecognized)))
 }
 
-// Migrate brings the homeserver's tables up to date and checks that the
-// database belongs to serverName.
+// Migrate brings every homeserver schema up to date (core, accounts, rooms,
+// media) and checks that the database belongs to serverName.
 func Migrate(ctx context.Context, db *database.DB, serverName string) error {
 	if err := db.Migrate(ctx, Schema()); err != nil {
 		return err
 	}
-	return db.BindServerName(ctx, "hs_server", serverName)
+	if err := db.BindServerName(ctx, "hs_server", serverName); err != nil {
+		return err
+	}
+	for _, schema := range []database.Schema{accounts.Schema(), rooms.Schema(), media.Schema()} {
+		if err := db.Migrate(ctx, schema); err != nil {
+			return err
+		}
+	}
+	return nil
 }

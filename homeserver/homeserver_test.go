@@ -20,7 +20,7 @@ func TestNewMigratesAndBindsServerName(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		dir := t.TempDir()
-		opts := Options{ServerName: "example.org", DataDir: dir, DB: db, Log: logging.Discard()}
+		opts := Options{ServerName: "example.org", DataDir: dir, DB: db, Log: logging.Discard(), MaxUploadBytes: 1 << 20}
 		first, err := New(ctx, opts)
 		if err != nil {
 			t.Fatal(err)
@@ -36,7 +36,7 @@ func TestNewMigratesAndBindsServerName(t *testing.T) {
 		if _, err := New(ctx, opts); err == nil || !strings.Contains(err.Error(), "cannot be renamed") {
 			t.Errorf("renamed server: %v", err)
 		}
-		for _, table := range []string{"hs_version", "hs_server"} {
+		for _, table := range []string{"hs_version", "hs_server", "hs_accounts_version", "hs_rooms_version", "hs_events", "hs_media_version"} {
 			if ok, err := db.TableExists(ctx, table); err != nil || !ok {
 				t.Errorf("table %s: %v %v", table, ok, err)
 			}

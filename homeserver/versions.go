@@ -21,3 +21,16 @@ func handleVersions(w http.ResponseWriter, r *http.Request) {
 		"unstable_features": map[string]bool{},
 	})
 }
+
+// handleWellKnown serves /.well-known/matrix/client: clients given only the
+// server name find the client API here. Without a configured public URL it
+// points at the host the client used.
+func (s *Server) handleWellKnown(w http.ResponseWriter, r *http.Request) {
+	scheme := "https"
+	if r.TLS == nil {
+		scheme = "http"
+	}
+	mxhttp.WriteJSON(w, http.StatusOK, map[string]any{
+		"m.homeserver": map[string]string{"base_url": scheme + "://" + r.Host},
+	})
+}

@@ -53,7 +53,7 @@ func TestMigrateCreatesBothSchemas(t *testing.T) {
 		t.Fatalf("migrate: code %d\n%s%s", code, out, stderr)
 	}
 	tables := sqliteTables(t, filepath.Join(dir, "data", "switchboard.db"))
-	for _, want := range []string{"hs_version", "hs_server", "bridge_version", "bridge_server"} {
+	for _, want := range []string{"hs_version", "hs_server", "hs_accounts_version", "hs_rooms_version", "hs_events", "hs_media_version", "bridge_version", "bridge_server"} {
 		if !tables[want] {
 			t.Errorf("table %s missing after migrate; have %v", want, tables)
 		}

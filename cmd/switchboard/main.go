@@ -65,6 +65,7 @@ uses ./switchboard.yaml when that file exists, otherwise the built-in defaults
 		newRegistrationCommand(),
 		newConfigCommand(),
 		newMigrateCommand(),
+		newAdminCommand(),
 		newVersionCommand(),
 	)
 	return root

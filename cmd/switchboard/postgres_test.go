@@ -36,7 +36,7 @@ func TestServeOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pg.Close()
-	for _, table := range []string{"hs_version", "hs_server", "bridge_version", "bridge_server"} {
+	for _, table := range []string{"hs_version", "hs_server", "hs_rooms_version", "hs_events", "bridge_version", "bridge_server"} {
 		exists, err := pg.TableExists(context.Background(), table)
 		if err != nil || !exists {
 			t.Errorf("table %s in PostgreSQL: exists=%v err=%v", table, exists, err)

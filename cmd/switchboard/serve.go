@@ -56,14 +56,18 @@ func serve(ctx context.Context, cfg *config.Config, cmd *cobra.Command) error {
 	defer db.Close()
 
 	hs, err := homeserver.New(ctx, homeserver.Options{
-		ServerName: cfg.ServerName,
-		DataDir:    cfg.DataDir,
-		DB:         db,
-		Log:        log.With(slog.String("component", "homeserver")),
+		ServerName:          cfg.ServerName,
+		DataDir:             cfg.DataDir,
+		DB:                  db,
+		Log:                 log.With(slog.String("component", "homeserver")),
+		RegistrationEnabled: cfg.Registration.Enabled,
+		RateLimits:          cfg.RateLimits,
+		MaxUploadBytes:      cfg.Media.MaxUploadBytes,
 	})
 	if err != nil {
 		return err
 	}
+	defer hs.Close()
 	if err := bridge.Migrate(ctx, db, cfg.ServerName); err != nil {
 		return err
 	}
@@ -86,6 +90,7 @@ func serve(ctx context.Context, cfg *config.Config, cmd *cobra.Command) error {
 		slog.String("database", database.Redact(cfg.Database.URI)),
 		slog.Duration("startup", time.Since(start)))
 	serveErr := httpserver.Serve(ctx, ln, metrics.Instrument(mux), log)
+	hs.Close() // the room engine's last writes land before the database closes
 	if err := db.Close(); err != nil && serveErr == nil {
 		serveErr = fmt.Errorf("close database: %w", err)
 	}

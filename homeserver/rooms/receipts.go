@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"sync"
 
@@ -172,7 +173,7 @@ func (e *Engine) handleReadMarkers(w http.ResponseWriter, r *http.Request) {
 
 // RoomAccountDataWriter stores room account data; the account store does.
 type RoomAccountDataWriter interface {
-	SetRoomAccountData(ctx context.Context, userID id.UserID, roomID id.RoomID, eventType string, content []byte) error
+	SetAccountData(ctx context.Context, userID id.UserID, roomID id.RoomID, eventType string, content json.RawMessage) (int64, error)
 }
 
 // setFullyRead moves the m.fully_read marker, which the spec keeps as room
@@ -189,5 +190,6 @@ func (e *Engine) setFullyRead(ctx context.Context, requester mxhttp.Identity, ro
 	if err != nil {
 		return err
 	}
-	return writer.SetRoomAccountData(ctx, requester.UserID, roomID, "m.fully_read", content)
+	_, err = writer.SetAccountData(ctx, requester.UserID, roomID, "m.fully_read", content)
+	return err
 }
