@@ -26,8 +26,9 @@ test: ## Run every test (PostgreSQL tests skip unless it is reachable; with CI=t
 test-race: ## Run every test with the race detector (needs cgo)
 	CGO_ENABLED=1 $(GO) test -race ./...
 
-bench: ## Run the benchmarks
+bench: ## Run the benchmarks, then the homeserver side by side with Dendrite (SKIP_DENDRITE=1 to skip it)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	scripts/bench-homeserver.sh
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s)
 	@set -e; for file in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \

@@ -19,14 +19,14 @@ go build -o "$work/hsbench" ./tests/hsbench
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# wait_ready URL: milliseconds until /_matrix/client/versions answers.
+# wait_ready URL LOG: milliseconds until /_matrix/client/versions answers.
 wait_ready() {
 	local start=$(date +%s%N)
 	for _ in $(seq 1 3000); do
 		curl -sf "$1/_matrix/client/versions" >/dev/null 2>&1 && { echo $(( ($(date +%s%N) - start) / 1000000 )); return; }
 		sleep 0.005
 	done
-	echo "server at $1 not ready" >&2; exit 1
+	echo "server at $1 not ready; its log:" >&2; tail -20 "$2" >&2; exit 1
 }
 
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
@@ -36,11 +36,12 @@ measure() { # name url pid
 	"$work/hsbench" -url "$2" -name "$1" | python3 -c "import json,sys; r=json.load(sys.stdin); r['idle_rss_mb']=$idle; r['ready_ms']=$4; print(json.dumps(r))"
 }
 
-# Switchboard
-sb_dir="$work/sb"; mkdir -p "$sb_dir"; sb_port=$(free_port)
-cat > "$sb_dir/switchboard.yaml" <<YAML
+# run_switchboard NAME [DATABASE_URI]: one Switchboard run, printed as JSON.
+run_switchboard() {
+	local dir="$work/run-$1" port; mkdir -p "$dir"; port=$(free_port)
+	cat > "$dir/switchboard.yaml" <<YAML
 listen:
-  client: 127.0.0.1:$sb_port
+  client: 127.0.0.1:$port
 registration:
   enabled: true
 rate_limits:
@@ -48,11 +49,28 @@ rate_limits:
 log:
   level: warn
 YAML
-(cd "$sb_dir" && exec "$work/switchboard" serve >"$sb_dir/log" 2>&1) & sb_pid=$!
-sb_ready=$(wait_ready "http://127.0.0.1:$sb_port")
-sb_json=$(measure switchboard "http://127.0.0.1:$sb_port" "$sb_pid" "$sb_ready")
-kill "$sb_pid"; wait "$sb_pid" 2>/dev/null || true
+	if [ -n "${2:-}" ]; then printf 'database:\n  uri: %s\n' "$2" >> "$dir/switchboard.yaml"; fi
+	(cd "$dir" && exec "$work/switchboard" serve >"$dir/log" 2>&1) & local pid=$!
+	local ready; ready=$(wait_ready "http://127.0.0.1:$port" "$dir/log")
+	measure "$1" "http://127.0.0.1:$port" "$pid" "$ready"
+	kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+sb_json=$(run_switchboard switchboard)
 echo "$sb_json"
+# With BENCH_POSTGRES set to the URI of an empty database, Switchboard also
+# runs on PostgreSQL (the target: within 2x of SQLite).
+if [ -n "${BENCH_POSTGRES:-}" ]; then
+	pg_json=$(run_switchboard switchboard-postgres "$BENCH_POSTGRES")
+	echo "$pg_json"
+	python3 - "$sb_json" "$pg_json" <<'PY'
+import json, sys
+sq, pg = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print("\nPostgreSQL / SQLite:")
+for key in ["sequential_sends_per_sec", "concurrent8_sends_per_sec", "sync_wakeup_p50_ms", "paginate_history_ms"]:
+    print(f"  {key:28s} {pg[key]:10.2f} {sq[key]:10.2f}   x{pg[key]/sq[key]:.2f}")
+PY
+fi
 
 if [ -n "${SKIP_DENDRITE:-}" ]; then exit 0; fi
 
@@ -75,8 +93,8 @@ s = re.sub(r"(rate_limiting:\s*\n\s*enabled:) true", r"\1 false", s)
 s = re.sub(r"(logging:\s*\n\s*- type: std\s*\n\s*level:) \w+", r"\1 warn", s)
 open(p, "w").write(s)
 PY
-(cd "$dd" && exec "$dbin/dendrite" --config dendrite.yaml --really-enable-open-registration --http-bind-address "127.0.0.1:$d_port" >"$dd/log" 2>&1) & d_pid=$!
-d_ready=$(wait_ready "http://127.0.0.1:$d_port")
+(cd "$dd" && exec "$dbin/dendrite" --config dendrite.yaml --really-enable-open-registration --http-bind-address "127.0.0.1:$d_port" >"$dd/dendrite.out" 2>&1) & d_pid=$!
+d_ready=$(wait_ready "http://127.0.0.1:$d_port" "$dd/dendrite.out")
 d_json=$(measure dendrite "http://127.0.0.1:$d_port" "$d_pid" "$d_ready")
 kill "$d_pid"; wait "$d_pid" 2>/dev/null || true
 echo "$d_json"

@@ -104,15 +104,16 @@ func main() {
 		}()
 		time.Sleep(2 * time.Millisecond) // let the long poll settle on the server
 		sent := time.Now()
-		_, err := writer.SendText(ctx, room, fmt.Sprintf("wake %d", i))
+		resp, err := writer.SendText(ctx, room, fmt.Sprintf("wake %d", i))
 		check(err)
 		r := <-got
 		check(r.err)
-		for timelineLen(r.resp, room) == 0 {
-			// The poll returned for something else (a receipt, presence): poll again.
-			resp, err := reader.SyncRequest(ctx, 30000, r.resp.NextBatch, "", false, "")
+		// The poll may have returned for something else (presence, a
+		// receipt): poll again until the event is there.
+		for !hasEvent(r.resp, room, resp.EventID) {
+			next, err := reader.SyncRequest(ctx, 30000, r.resp.NextBatch, "", false, "")
 			check(err)
-			r = syncResult{resp, time.Now(), nil}
+			r = syncResult{next, time.Now(), nil}
 		}
 		since = r.resp.NextBatch
 		latencies = append(latencies, float64(r.at.Sub(sent).Microseconds())/1000)
@@ -148,11 +149,15 @@ func main() {
 	fmt.Println(string(out))
 }
 
-func timelineLen(resp *mautrix.RespSync, room id.RoomID) int {
+func hasEvent(resp *mautrix.RespSync, room id.RoomID, eventID id.EventID) bool {
 	if jr, ok := resp.Rooms.Join[room]; ok && jr != nil {
-		return len(jr.Timeline.Events)
+		for _, ev := range jr.Timeline.Events {
+			if ev.ID == eventID {
+				return true
+			}
+		}
 	}
-	return 0
+	return false
 }
 
 func register(ctx context.Context, url, username string) (*mautrix.Client, error) {
