@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -91,6 +92,7 @@ type Accounts struct {
 	accountDataPos atomic.Int64
 	notifier       atomic.Pointer[func(id.UserID, int64)]
 	appservices    atomic.Pointer[appservicesBox]
+	tagMu          sync.Mutex // serialises read-modify-write of m.tag
 }
 
 type appservicesBox struct{ Appservices }
@@ -204,6 +206,10 @@ func (a *Accounts) Register(mux *http.ServeMux) {
 	authed("PUT "+v3+"/user/{userId}/account_data/{type}", a.handlePutAccountData)
 	authed("GET "+v3+"/user/{userId}/rooms/{roomId}/account_data/{type}", a.handleGetAccountData)
 	authed("PUT "+v3+"/user/{userId}/rooms/{roomId}/account_data/{type}", a.handlePutAccountData)
+
+	authed("GET "+v3+"/user/{userId}/rooms/{roomId}/tags", a.handleGetTags)
+	authed("PUT "+v3+"/user/{userId}/rooms/{roomId}/tags/{tag}", a.handlePutTag)
+	authed("DELETE "+v3+"/user/{userId}/rooms/{roomId}/tags/{tag}", a.handleDeleteTag)
 
 	authed("POST "+v3+"/user/{userId}/filter", a.handleCreateFilter)
 	authed("GET "+v3+"/user/{userId}/filter/{filterId}", a.handleGetFilter)
