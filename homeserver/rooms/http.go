@@ -207,13 +207,8 @@ func (e *Engine) membershipHandler(membership string, withTarget bool) http.Hand
 }
 
 func (e *Engine) handleForget(w http.ResponseWriter, r *http.Request) {
-	m, err := e.Membership(r.Context(), id.RoomID(r.PathValue("roomId")), identity(r).UserID)
-	if err != nil {
+	if err := e.Forget(r.Context(), identity(r).UserID, id.RoomID(r.PathValue("roomId"))); err != nil {
 		e.fail(w, r, err)
-		return
-	}
-	if m == "join" || m == "invite" {
-		e.fail(w, r, mautrix.MUnknown.WithStatus(http.StatusBadRequest).WithMessage("Leave the room before forgetting it"))
 		return
 	}
 	mxhttp.WriteJSON(w, http.StatusOK, struct{}{})

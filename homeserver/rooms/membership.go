@@ -70,6 +70,9 @@ func (e *Engine) Join(ctx context.Context, user id.UserID, roomIDOrAlias, reason
 	if err := e.setMembershipLocked(ctx, r, user, user, "join", reason); err != nil {
 		return "", err
 	}
+	if _, err := e.opts.DB.Exec(ctx, unforgetSQL, user, roomID); err != nil {
+		return "", err
+	}
 	return roomID, nil
 }
 
@@ -143,4 +146,45 @@ func (e *Engine) Membership(ctx context.Context, roomID id.RoomID, user id.UserI
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.membershipOf(user), nil
+}
+
+const (
+	forgetSQL    = `INSERT INTO hs_forgotten (user_id, room_id) VALUES ($1, $2) ON CONFLICT (user_id, room_id) DO NOTHING`
+	unforgetSQL  = `DELETE FROM hs_forgotten WHERE user_id = $1 AND room_id = $2`
+	forgottenSQL = `SELECT room_id FROM hs_forgotten WHERE user_id = $1`
+)
+
+// Forget hides a room the user has left from their /sync (include_leave)
+// until they join it again.
+func (e *Engine) Forget(ctx context.Context, user id.UserID, roomID id.RoomID) error {
+	m, err := e.Membership(ctx, roomID, user)
+	if err != nil {
+		return err
+	}
+	switch m {
+	case "join", "invite", "knock":
+		return mautrix.MUnknown.WithStatus(400).WithMessage("Leave the room before forgetting it")
+	case "":
+		return mautrix.MNotFound.WithMessage("You have never been in this room")
+	}
+	_, err = e.opts.DB.Exec(ctx, forgetSQL, user, roomID)
+	return err
+}
+
+// forgotten lists the rooms user has forgotten.
+func (e *Engine) forgotten(ctx context.Context, user id.UserID) (map[id.RoomID]bool, error) {
+	rows, err := e.opts.DB.Query(ctx, forgottenSQL, user)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[id.RoomID]bool{}
+	for rows.Next() {
+		var roomID id.RoomID
+		if err := rows.Scan(&roomID); err != nil {
+			return nil, err
+		}
+		out[roomID] = true
+	}
+	return out, rows.Err()
 }

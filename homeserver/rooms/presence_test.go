@@ -54,3 +54,30 @@ func TestPresenceDirectoryAndProfiles(t *testing.T) {
 		}
 	})
 }
+
+func TestForget(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		hs := newTestHS(t, db)
+		alice, bob := hs.client(t, "alice"), hs.client(t, "bob")
+		roomID := ok(alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat"})).get(t).RoomID
+		ok(bob.JoinRoom(ctx, roomID.String(), nil)).get(t)
+		if _, err := bob.ForgetRoom(ctx, roomID); err == nil {
+			t.Error("forgot a room bob is still in")
+		}
+		ok(bob.LeaveRoom(ctx, roomID)).get(t)
+		withLeave := `{"room":{"include_leave":true}}`
+		if resp := ok(bob.SyncRequest(ctx, 0, "", withLeave, false, "")).get(t); resp.Rooms.Leave[roomID] == nil {
+			t.Fatal("left room missing from include_leave sync")
+		}
+		ok(bob.ForgetRoom(ctx, roomID)).get(t)
+		if resp := ok(bob.SyncRequest(ctx, 0, "", withLeave, false, "")).get(t); resp.Rooms.Leave[roomID] != nil {
+			t.Error("forgotten room still in sync")
+		}
+		ok(bob.JoinRoom(ctx, roomID.String(), nil)).get(t)
+		ok(bob.LeaveRoom(ctx, roomID)).get(t)
+		if resp := ok(bob.SyncRequest(ctx, 0, "", withLeave, false, "")).get(t); resp.Rooms.Leave[roomID] == nil {
+			t.Error("rejoining did not undo forgetting")
+		}
+	})
+}

@@ -223,6 +223,7 @@ func (e *Engine) syncOnce(ctx context.Context, req SyncRequest, since *syncToken
 	if err != nil {
 		return nil, err
 	}
+	var forgotten map[id.RoomID]bool
 	roomFilter := EventFilter{Rooms: req.Filter.Room.Rooms, NotRooms: req.Filter.Room.NotRooms}
 	for _, m := range memberships {
 		if m.StreamPos > now.events || !roomFilter.Allows("", "", m.RoomID, false) {
@@ -274,6 +275,14 @@ func (e *Engine) syncOnce(ctx context.Context, req SyncRequest, since *syncToken
 			resp.Rooms.Invite[m.RoomID] = ir
 		case "leave", "ban":
 			if since == nil && !req.Filter.Room.IncludeLeave {
+				continue
+			}
+			if forgotten == nil {
+				if forgotten, err = e.forgotten(ctx, user); err != nil {
+					return nil, err
+				}
+			}
+			if forgotten[m.RoomID] {
 				continue
 			}
 			if since != nil && !changedSince {
