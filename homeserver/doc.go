@@ -1,12 +1,14 @@
-// Package homeserver is Switchboard's built-in Matrix homeserver: the
-// Client-Server API that ordinary Matrix clients use, later the Server-Server
-// API and the Application Service API that hosts the bridges.
+// Package homeserver is Switchboard's built-in Matrix homeserver. It wires
+// its parts together and serves what belongs to the server as a whole:
+// /_matrix/client/versions, /.well-known/matrix/client, the signed server key
+// at /_matrix/key/v2/server, and M_UNRECOGNIZED for Matrix paths it does not
+// offer.
 //
-// So far it owns its database schema (the hs_version table and hs_* tables,
-// apart from the bridge's), binds the database to one server_name, generates
-// the server's ed25519 signing key on first start, and answers
-// GET /_matrix/client/versions so clients can find it. Every other Matrix
-// path answers 404 M_UNRECOGNIZED until it is built.
+// The parts live in subpackages: accounts (users, devices, tokens, profiles,
+// account data, filters, push rules), rooms (the room engine: PDUs, auth,
+// state, sync), media (the media repository), mxhttp (what every handler
+// shares) and ratelimit. Federation and the Application Service API are not
+// built yet.
 //
 // It may import registration/ and internal/. It must not import bridge/,
 // portal/, puppet/, appservice/ or connectors/.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
 	"switchboard/homeserver/accounts"
@@ -140,8 +141,26 @@ func (s *Server) Register(mux *http.ServeMux) {
 		s.Media.Register(mux)
 	}
 	// Anything else under /_matrix is a Matrix endpoint this server does not
-	// offer; the spec asks for M_UNRECOGNIZED rather than a bare 404.
-	mux.Handle("/_matrix/", mxhttp.CORS(http.HandlerFunc(mxhttp.Unrecognized)))
+	// offer (404 M_UNRECOGNIZED), or one it offers for other methods (405
+	// M_UNRECOGNIZED), as the spec asks.
+	mux.Handle("/_matrix/", mxhttp.CORS(unrecognized(mux)))
+}
+
+func unrecognized(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete} {
+			if method == r.Method {
+				continue
+			}
+			probe := r.Clone(r.Context())
+			probe.Method = method
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/_matrix/" {
+				mautrix.MUnrecognized.WithStatus(http.StatusMethodNotAllowed).WithMessage("Method %s not allowed here", r.Method).Write(w)
+				return
+			}
+		}
+		mxhttp.Unrecognized(w, r)
+	})
 }
 
 // Migrate brings every homeserver schema up to date (core, accounts, rooms,

@@ -94,6 +94,7 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/_matrix/client/v3/login", 404, "M_UNRECOGNIZED"},
 		{"POST", "/_matrix/client/v3/createRoom", 404, "M_UNRECOGNIZED"},
 		{"OPTIONS", "/_matrix/client/v3/sync", 204, ""},
+		{"POST", "/_matrix/client/versions", 405, "M_UNRECOGNIZED"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
