@@ -9,7 +9,7 @@ FUZZTIME ?= 30s
 export CGO_ENABLED ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-race bench fuzz interop lint fmt tidy
+.PHONY: help build run test client-deps test-race bench fuzz interop lint fmt tidy
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,8 +20,13 @@ build: ## Build bin/switchboard (static, no cgo)
 run: build ## Start `switchboard serve` (./switchboard.yaml if present, else defaults: SQLite in ./data, 127.0.0.1:8008)
 	./$(BIN) serve
 
-test: ## Run every test (PostgreSQL tests skip unless it is reachable; with CI=true they fail instead)
+test: client-deps ## Run every test (PostgreSQL and Node.js tests skip when those are missing; with CI=true they fail instead)
 	$(GO) test ./...
+
+# The matrix-js-sdk suite's packages, installed from the lock file when npm is there.
+client-deps:
+	@if command -v npm >/dev/null 2>&1 && [ ! -d tests/clients/node_modules/matrix-js-sdk ]; then \
+		cd tests/clients && npm ci --no-audit --no-fund; fi
 
 test-race: ## Run every test with the race detector (needs cgo)
 	CGO_ENABLED=1 $(GO) test -race ./...
