@@ -40,7 +40,8 @@ type InitialState struct {
 // CreateRoom creates a room as creator, with the events createRoom's spec
 // lists in its order: create, the creator's join, power levels, canonical
 // alias, the preset's rules, initial_state, name, topic, then invites.
-func (e *Engine) CreateRoom(ctx context.Context, creator id.UserID, req CreateRoomRequest) (id.RoomID, error) {
+// creatorAS is the appservice acting for the creator, "" for none.
+func (e *Engine) CreateRoom(ctx context.Context, creator id.UserID, creatorAS string, req CreateRoomRequest) (id.RoomID, error) {
 	version := req.RoomVersion
 	if version == "" {
 		version = DefaultRoomVersion
@@ -76,6 +77,9 @@ func (e *Engine) CreateRoom(ctx context.Context, creator id.UserID, req CreateRo
 			return "", mautrix.MInvalidParam.WithMessage("room_alias_name must be a bare localpart without ':', '#' or spaces")
 		}
 		alias = id.NewRoomAlias(req.RoomAliasName, e.opts.ServerName)
+		if err := e.checkAlias(alias, creatorAS); err != nil {
+			return "", err
+		}
 		if roomID, _, err := e.ResolveAlias(ctx, alias); err != nil {
 			return "", err
 		} else if roomID != "" {

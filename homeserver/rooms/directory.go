@@ -54,13 +54,9 @@ func (e *Engine) handleGetAlias(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, r, err)
 		return
 	}
-	roomID, _, err := e.ResolveAlias(r.Context(), alias)
+	roomID, err := e.resolveLocalAlias(r.Context(), alias)
 	if err != nil {
 		e.fail(w, r, err)
-		return
-	}
-	if roomID == "" {
-		e.fail(w, r, mautrix.MNotFound.WithMessage("Room alias %s not found", alias))
 		return
 	}
 	mxhttp.WriteJSON(w, http.StatusOK, map[string]any{"room_id": roomID, "servers": []string{e.opts.ServerName}})
@@ -84,6 +80,10 @@ func (e *Engine) handlePutAlias(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ident := identity(r)
+	if err := e.checkAlias(alias, ident.AppserviceID); err != nil {
+		e.fail(w, r, err)
+		return
+	}
 	if m, err := e.Membership(r.Context(), body.RoomID, ident.UserID); err != nil {
 		e.fail(w, r, err)
 		return
@@ -332,4 +332,12 @@ func (rm *room) publicInfo() PublicRoom {
 		}
 	}
 	return pr
+}
+
+// checkAlias refuses aliases in another appservice's exclusive namespace.
+func (e *Engine) checkAlias(alias id.RoomAlias, appserviceID string) error {
+	if e.opts.Appservices == nil {
+		return nil
+	}
+	return e.opts.Appservices.CheckAlias(alias, appserviceID)
 }

@@ -65,9 +65,25 @@ type Options struct {
 	Profiles   Profiles
 	// AccountData feeds account data and stored filters into /sync.
 	AccountData AccountData
+	// Appservices, when set, answers for the alias namespaces appservices
+	// own: aliases only they may create, and unknown aliases they may
+	// create on demand.
+	Appservices AliasAuthority
 	// OnCommit is called after each commit with the last stream position
 	// written, to wake long-polling /sync requests. May be nil.
 	OnCommit func(lastPos int64)
+}
+
+// AliasAuthority is the appservice registry as the room engine needs it.
+type AliasAuthority interface {
+	// CheckAlias returns 400 M_EXCLUSIVE when alias lies in an exclusive
+	// alias namespace of an appservice other than appserviceID ("" for an
+	// ordinary user).
+	CheckAlias(alias id.RoomAlias, appserviceID string) error
+	// QueryAlias asks the appservice whose namespace holds alias whether it
+	// exists; the appservice creates the room before answering yes. False
+	// when no appservice claims the alias.
+	QueryAlias(ctx context.Context, alias id.RoomAlias) (bool, error)
 }
 
 // AccountData is the account store as /sync needs it.
@@ -261,6 +277,9 @@ type proto struct {
 	// Txn, when set, makes the send idempotent for (sender, device, txn id).
 	TxnDevice id.DeviceID
 	TxnID     string
+	// Timestamp, when set, is the origin_server_ts (appservices may set it
+	// with the ts query parameter).
+	Timestamp time.Time
 }
 
 // buildLocked builds, signs and auth-checks an event on r's current state.
@@ -294,6 +313,9 @@ func (e *Engine) buildLocked(r *room, p proto, now time.Time) (gmsl.PDU, error) 
 	}
 	if err := builder.AddAuthEvents(authEvents); err != nil {
 		return nil, fmt.Errorf("auth events: %w", err)
+	}
+	if !p.Timestamp.IsZero() {
+		now = p.Timestamp
 	}
 	pdu, err := builder.Build(now, spec.ServerName(e.opts.ServerName), gmsl.KeyID(e.opts.KeyID), e.opts.SigningKey)
 	if err != nil {

@@ -69,7 +69,7 @@ func (e *Engine) handleCreateRoom(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, r, err)
 		return
 	}
-	roomID, err := e.CreateRoom(r.Context(), identity(r).UserID, req)
+	roomID, err := e.CreateRoom(r.Context(), identity(r).UserID, identity(r).AppserviceID, req)
 	if err != nil {
 		e.fail(w, r, err)
 		return
@@ -101,12 +101,18 @@ func (e *Engine) handleSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ident := identity(r)
+	ts, err := massagedTimestamp(r, ident)
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
 	eventID, err := e.Send(r.Context(), id.RoomID(r.PathValue("roomId")), proto{
 		Sender:    ident.UserID,
 		Type:      r.PathValue("eventType"),
 		Content:   content,
 		TxnDevice: ident.DeviceID,
 		TxnID:     r.PathValue("txnId"),
+		Timestamp: ts,
 	})
 	if err != nil {
 		e.fail(w, r, err)
@@ -122,11 +128,18 @@ func (e *Engine) handlePutState(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	stateKey := r.PathValue("stateKey")
+	ident := identity(r)
+	ts, err := massagedTimestamp(r, ident)
+	if err != nil {
+		e.fail(w, r, err)
+		return
+	}
 	eventID, err := e.Send(r.Context(), id.RoomID(r.PathValue("roomId")), proto{
-		Sender:   identity(r).UserID,
-		Type:     r.PathValue("eventType"),
-		StateKey: &stateKey,
-		Content:  content,
+		Sender:    ident.UserID,
+		Type:      r.PathValue("eventType"),
+		StateKey:  &stateKey,
+		Content:   content,
+		Timestamp: ts,
 	})
 	if err != nil {
 		e.fail(w, r, err)
@@ -352,4 +365,19 @@ func (e *Engine) handleTyping(w http.ResponseWriter, r *http.Request) {
 	}
 	e.typing.Set(roomID, ident.UserID, body.Typing, timeout)
 	mxhttp.WriteJSON(w, http.StatusOK, struct{}{})
+}
+
+// massagedTimestamp reads the ts query parameter that lets an appservice
+// give an event the time it was sent on the remote network. Ordinary users
+// may not set it.
+func massagedTimestamp(r *http.Request, ident mxhttp.Identity) (time.Time, error) {
+	raw := r.URL.Query().Get("ts")
+	if raw == "" || ident.AppserviceID == "" {
+		return time.Time{}, nil
+	}
+	ms, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || ms <= 0 {
+		return time.Time{}, mautrix.MInvalidParam.WithMessage("ts must be a positive integer of milliseconds")
+	}
+	return time.UnixMilli(ms), nil
 }

@@ -38,9 +38,27 @@ func (e *Engine) resolveRoom(ctx context.Context, roomIDOrAlias string) (id.Room
 	if _, server, _ := strings.Cut(string(alias), ":"); server != e.opts.ServerName {
 		return "", mautrix.MNotFound.WithMessage("Room alias %s is on another server; federation is not available", alias)
 	}
+	return e.resolveLocalAlias(ctx, alias)
+}
+
+// resolveLocalAlias resolves an alias of this server, asking the
+// appservice whose namespace holds it when it is unknown: that is how portal
+// rooms appear the first time someone joins their alias.
+func (e *Engine) resolveLocalAlias(ctx context.Context, alias id.RoomAlias) (id.RoomID, error) {
 	roomID, _, err := e.ResolveAlias(ctx, alias)
 	if err != nil {
 		return "", err
+	}
+	if roomID == "" && e.opts.Appservices != nil {
+		exists, err := e.opts.Appservices.QueryAlias(ctx, alias)
+		if err != nil {
+			return "", err
+		}
+		if exists {
+			if roomID, _, err = e.ResolveAlias(ctx, alias); err != nil {
+				return "", err
+			}
+		}
 	}
 	if roomID == "" {
 		return "", mautrix.MNotFound.WithMessage("Room alias %s not found", alias)

@@ -123,3 +123,25 @@ func (t *typingTracker) Close() {
 	close(t.stop)
 	<-t.done
 }
+
+// ChangedSince returns who is typing in every room whose typing changed
+// after serial.
+func (t *typingTracker) ChangedSince(serial int64) map[id.RoomID][]id.UserID {
+	t.mu.Lock()
+	rooms := []id.RoomID{}
+	for room, c := range t.changed {
+		if c > serial || serial > t.serial {
+			rooms = append(rooms, room)
+		}
+	}
+	t.mu.Unlock()
+	out := make(map[id.RoomID][]id.UserID, len(rooms))
+	for _, room := range rooms {
+		users, _ := t.Since(room, serial)
+		if users == nil {
+			users = []id.UserID{}
+		}
+		out[room] = users
+	}
+	return out
+}
