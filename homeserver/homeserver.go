@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
 	"switchboard/homeserver/accounts"
+	"switchboard/homeserver/appservices"
 	"switchboard/homeserver/media"
 	"switchboard/homeserver/mxhttp"
 	"switchboard/homeserver/rooms"
@@ -36,6 +38,10 @@ type Options struct {
 	RegistrationEnabled bool
 	RateLimits          config.RateLimits
 	MaxUploadBytes      int64
+	// Appservices are the registration files of the appservices to host.
+	Appservices []string
+	// Metrics receives the homeserver's own metrics; nil registers none.
+	Metrics prometheus.Registerer
 }
 
 // Server is the built-in homeserver.
@@ -45,9 +51,10 @@ type Server struct {
 	log        *slog.Logger
 	signingKey SigningKey
 
-	Accounts *accounts.Accounts
-	Rooms    *rooms.Engine
-	Media    *media.Repo
+	Accounts    *accounts.Accounts
+	Rooms       *rooms.Engine
+	Media       *media.Repo
+	Appservices *appservices.Service
 }
 
 // New migrates the homeserver's schemas, checks that the database belongs
@@ -76,6 +83,18 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.Appservices, err = appservices.New(ctx, appservices.Options{
+		ServerName: opts.ServerName,
+		Files:      opts.Appservices,
+		DB:         opts.DB,
+		Log:        opts.Log.With(slog.String("component", "appservices")),
+		Users:      s.Accounts,
+		Metrics:    opts.Metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Accounts.SetAppservices(s.Appservices)
 	s.Rooms, err = rooms.New(ctx, rooms.Options{
 		ServerName:  opts.ServerName,
 		KeyID:       key.ID,
@@ -85,8 +104,13 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		Auth:        s.Accounts,
 		Profiles:    s.Accounts,
 		AccountData: s.Accounts,
+		Appservices: s.Appservices,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.Appservices.Start(ctx, s.Rooms); err != nil {
+		s.Rooms.Close()
 		return nil, err
 	}
 	s.Accounts.SetNotifier(func(id.UserID, int64) { s.Rooms.Wake() })
@@ -99,7 +123,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		Auth:           s.Accounts,
 	})
 	if err != nil {
-		s.Rooms.Close()
+		s.Close()
 		return nil, err
 	}
 	opts.Log.Debug("signing key ready", slog.String("key_id", key.ID))
@@ -108,6 +132,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 
 // Close stops the room engine's writer; the caller closes the database.
 func (s *Server) Close() {
+	if s.Appservices != nil {
+		s.Appservices.Close()
+	}
 	if s.Rooms != nil {
 		s.Rooms.Close()
 	}
@@ -139,6 +166,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	}
 	if s.Media != nil {
 		s.Media.Register(mux)
+	}
+	if s.Appservices != nil {
+		s.Appservices.Register(mux, s.Accounts.RequireAuth)
 	}
 	// Anything else under /_matrix is a Matrix endpoint this server does not
 	// offer (404 M_UNRECOGNIZED), or one it offers for other methods (405
@@ -172,7 +202,7 @@ func Migrate(ctx context.Context, db *database.DB, serverName string) error {
 	if err := db.BindServerName(ctx, "hs_server", serverName); err != nil {
 		return err
 	}
-	for _, schema := range []database.Schema{accounts.Schema(), rooms.Schema(), media.Schema()} {
+	for _, schema := range []database.Schema{accounts.Schema(), rooms.Schema(), media.Schema(), appservices.Schema()} {
 		if err := db.Migrate(ctx, schema); err != nil {
 			return err
 		}

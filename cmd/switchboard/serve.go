@@ -55,6 +55,7 @@ func serve(ctx context.Context, cfg *config.Config, cmd *cobra.Command) error {
 	}
 	defer db.Close()
 
+	metrics := httpserver.NewMetrics()
 	hs, err := homeserver.New(ctx, homeserver.Options{
 		ServerName:          cfg.ServerName,
 		DataDir:             cfg.DataDir,
@@ -63,6 +64,8 @@ func serve(ctx context.Context, cfg *config.Config, cmd *cobra.Command) error {
 		RegistrationEnabled: cfg.Registration.Enabled,
 		RateLimits:          cfg.RateLimits,
 		MaxUploadBytes:      cfg.Media.MaxUploadBytes,
+		Appservices:         cfg.Appservices,
+		Metrics:             metrics.Registry,
 	})
 	if err != nil {
 		return err
@@ -76,7 +79,6 @@ func serve(ctx context.Context, cfg *config.Config, cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	metrics := httpserver.NewMetrics()
 	metrics.Registry.MustRegister(collectors.NewDBStatsCollector(db.RawDB, "switchboard"))
 	mux := http.NewServeMux()
 	hs.Register(mux)

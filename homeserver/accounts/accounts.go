@@ -70,6 +70,14 @@ type Appservices interface {
 	// Exclusive reports whether userID lies in an appservice's exclusive
 	// user namespace. It must not block.
 	Exclusive(userID id.UserID) bool
+	// Identify resolves a request whose access token may be an as_token:
+	// found is false when it is not one; otherwise the identity is the user
+	// the appservice acts as (its bot, or the user_id query parameter inside
+	// its namespace), or err says why it may not.
+	Identify(r *http.Request, token string) (ident mxhttp.Identity, found bool, err error)
+	// QueryUser asks the appservice whose namespace holds userID whether the
+	// user exists; the appservice registers it before answering yes.
+	QueryUser(ctx context.Context, userID id.UserID) (bool, error)
 }
 
 // Accounts holds the users of the built-in homeserver and serves the

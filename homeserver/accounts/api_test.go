@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"switchboard/internal/config"
+	"switchboard/homeserver/mxhttp"
 	"switchboard/internal/database"
 	"switchboard/internal/database/dbtest"
 )
@@ -196,6 +197,12 @@ func (fakeAppservices) AuthorizeUser(r *http.Request, userID id.UserID) (string,
 func (fakeAppservices) Exclusive(userID id.UserID) bool {
 	return strings.HasPrefix(userID.Localpart(), "bridge_")
 }
+
+func (fakeAppservices) Identify(r *http.Request, token string) (mxhttp.Identity, bool, error) {
+	return mxhttp.Identity{}, false, nil
+}
+
+func (fakeAppservices) QueryUser(context.Context, id.UserID) (bool, error) { return false, nil }
 
 func TestAppserviceRegistrationHook(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {

@@ -42,6 +42,21 @@ var errNoSuchUser = mautrix.MNotFound.WithMessage("No such user on this server")
 // Profile returns a local user's display name and avatar URL ("" when not
 // set), or ErrUnknownUser (wrapped).
 func (a *Accounts) Profile(ctx context.Context, userID id.UserID) (displayName, avatarURL string, err error) {
+	displayName, avatarURL, err = a.storedProfile(ctx, userID)
+	if errors.Is(err, ErrUnknownUser) {
+		// A user an appservice has not created yet: ask it, as the
+		// Application Service API says, and look again if it says yes.
+		if as := a.appservicesOrNil(); as != nil {
+			if exists, qerr := as.QueryUser(ctx, userID); qerr == nil && exists {
+				return a.storedProfile(ctx, userID)
+			}
+		}
+	}
+	return displayName, avatarURL, err
+}
+
+// storedProfile reads a local user's profile.
+func (a *Accounts) storedProfile(ctx context.Context, userID id.UserID) (displayName, avatarURL string, err error) {
 	if !a.isLocal(userID) {
 		return "", "", fmt.Errorf("profile of %s: %w", userID, ErrUnknownUser)
 	}

@@ -72,6 +72,11 @@ func (a *Accounts) Authenticate(r *http.Request) (mxhttp.Identity, error) {
 	if token == "" {
 		return mxhttp.Identity{}, mautrix.MMissingToken.WithMessage("Missing access token")
 	}
+	if as := a.appservicesOrNil(); as != nil {
+		if ident, found, err := as.Identify(r, token); found {
+			return ident, err
+		}
+	}
 	hash := hashToken(token)
 	entry := a.tokens.get(hash)
 	if entry == nil {

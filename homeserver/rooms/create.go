@@ -250,9 +250,11 @@ func (e *Engine) memberContent(ctx context.Context, user id.UserID, membership, 
 	content := map[string]any{"membership": membership}
 	if (membership == "join" || membership == "invite") && e.opts.Profiles != nil {
 		name, avatar, err := e.opts.Profiles.Profile(ctx, user)
-		if err != nil {
+		if err != nil && membership == "join" {
 			return nil, err
 		}
+		// An invitee may be unknown here (remote, or not created yet by
+		// its appservice): the invite goes out without a profile.
 		if name != "" {
 			content["displayname"] = name
 		}

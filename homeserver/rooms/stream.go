@@ -113,3 +113,11 @@ func (e *Engine) EphemeralSince(ctx context.Context, pos EphemeralPositions) (ma
 	}
 	return out, now, nil
 }
+
+// EphemeralNow is the current typing and receipt positions: a new reader
+// starts here rather than replaying every receipt ever sent.
+func (e *Engine) EphemeralNow() EphemeralPositions {
+	e.receipts.mu.Lock()
+	defer e.receipts.mu.Unlock()
+	return EphemeralPositions{Typing: e.typing.Serial(), Receipts: e.receipts.latest}
+}
