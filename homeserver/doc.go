@@ -6,9 +6,9 @@
 //
 // The parts live in subpackages: accounts (users, devices, tokens, profiles,
 // account data, filters, push rules), rooms (the room engine: PDUs, auth,
-// state, sync), media (the media repository), mxhttp (what every handler
-// shares) and ratelimit. Federation and the Application Service API are not
-// built yet.
+// state, sync), media (the media repository), appservices (the Application
+// Service API), mxhttp (what every handler shares) and ratelimit. Federation
+// is not built yet.
 //
 // It may import registration/ and internal/. It must not import bridge/,
 // portal/, puppet/, appservice/ or connectors/.
