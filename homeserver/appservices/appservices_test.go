@@ -30,7 +30,7 @@ const (
 
 // env is a homeserver hosting one fake appservice.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	db      *database.DB
 	dataDir string
 	regPath string
@@ -39,7 +39,7 @@ type env struct {
 	srv     *httptest.Server
 }
 
-func newEnv(t *testing.T, db *database.DB) *env {
+func newEnv(t testing.TB, db *database.DB) *env {
 	e := &env{t: t, db: db, dataDir: t.TempDir()}
 	e.as = newFakeAS(t, asToken, hsToken)
 	e.regPath = filepath.Join(t.TempDir(), "fake.yaml")

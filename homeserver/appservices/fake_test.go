@@ -21,13 +21,16 @@ import (
 // hs_token, deduplicates by transaction id, and answers user and alias
 // queries by creating what was asked for through the client API.
 type fakeAS struct {
-	t       *testing.T
+	t       testing.TB
 	hsToken string
 	asToken string
 	hsURL   string
 	server  *httptest.Server
 
 	failing atomic.Bool // answer 500 to transactions (an outage)
+	// observe, when set before the first transaction, sees every accepted
+	// transaction body as it arrives.
+	observe func(body []byte)
 
 	mu        sync.Mutex
 	seenTxns  map[string]string // txn id → body, to check retries are identical
@@ -36,7 +39,7 @@ type fakeAS struct {
 	badAuth   int
 }
 
-func newFakeAS(t *testing.T, asToken, hsToken string) *fakeAS {
+func newFakeAS(t testing.TB, asToken, hsToken string) *fakeAS {
 	f := &fakeAS{t: t, asToken: asToken, hsToken: hsToken, seenTxns: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /_matrix/app/v1/transactions/{txnId}", f.handleTransaction)
@@ -76,6 +79,9 @@ func (f *fakeAS) handleTransaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	txnID := r.PathValue("txnId")
+	if f.observe != nil {
+		f.observe(body)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if prev, ok := f.seenTxns[txnID]; ok {
