@@ -38,7 +38,7 @@ func BenchmarkPush(b *testing.B) {
 	// Record when each message body arrives.
 	var mu sync.Mutex
 	arrived := map[string]time.Time{}
-	e.as.observe = func(body []byte) {
+	observe := func(body []byte) {
 		now := time.Now()
 		var txn struct {
 			Events []struct {
@@ -56,6 +56,7 @@ func BenchmarkPush(b *testing.B) {
 		}
 		mu.Unlock()
 	}
+	e.as.observe.Store(&observe)
 
 	sentAt := make([]time.Time, b.N)
 	b.ResetTimer()

@@ -28,9 +28,8 @@ type fakeAS struct {
 	server  *httptest.Server
 
 	failing atomic.Bool // answer 500 to transactions (an outage)
-	// observe, when set before the first transaction, sees every accepted
-	// transaction body as it arrives.
-	observe func(body []byte)
+	// observe, when set, sees every transaction body as it arrives.
+	observe atomic.Pointer[func(body []byte)]
 
 	mu        sync.Mutex
 	seenTxns  map[string]string // txn id → body, to check retries are identical
@@ -79,8 +78,8 @@ func (f *fakeAS) handleTransaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	txnID := r.PathValue("txnId")
-	if f.observe != nil {
-		f.observe(body)
+	if fn := f.observe.Load(); fn != nil {
+		(*fn)(body)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
