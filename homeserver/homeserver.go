@@ -5,6 +5,7 @@ import (
 	"embed"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"maunium.net/go/mautrix"
@@ -40,6 +41,10 @@ type Options struct {
 	MaxUploadBytes      int64
 	// Appservices are the registration files of the appservices to host.
 	Appservices []string
+	// AppserviceBatchSize and AppserviceMaxBackoff tune pushes to them
+	// (zero: 100 events, 5 minutes).
+	AppserviceBatchSize  int
+	AppserviceMaxBackoff time.Duration
 	// Metrics receives the homeserver's own metrics; nil registers none.
 	Metrics prometheus.Registerer
 }
@@ -90,6 +95,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		Log:        opts.Log.With(slog.String("component", "appservices")),
 		Users:      s.Accounts,
 		Metrics:    opts.Metrics,
+		BatchSize:  opts.AppserviceBatchSize,
+		MaxBackoff: opts.AppserviceMaxBackoff,
 	})
 	if err != nil {
 		return nil, err

@@ -57,15 +57,17 @@ func serve(ctx context.Context, cfg *config.Config, cmd *cobra.Command) error {
 
 	metrics := httpserver.NewMetrics()
 	hs, err := homeserver.New(ctx, homeserver.Options{
-		ServerName:          cfg.ServerName,
-		DataDir:             cfg.DataDir,
-		DB:                  db,
-		Log:                 log.With(slog.String("component", "homeserver")),
-		RegistrationEnabled: cfg.Registration.Enabled,
-		RateLimits:          cfg.RateLimits,
-		MaxUploadBytes:      cfg.Media.MaxUploadBytes,
-		Appservices:         cfg.Appservices,
-		Metrics:             metrics.Registry,
+		ServerName:           cfg.ServerName,
+		DataDir:              cfg.DataDir,
+		DB:                   db,
+		Log:                  log.With(slog.String("component", "homeserver")),
+		RegistrationEnabled:  cfg.Registration.Enabled,
+		RateLimits:           cfg.RateLimits,
+		MaxUploadBytes:       cfg.Media.MaxUploadBytes,
+		Appservices:          cfg.Appservices,
+		AppserviceBatchSize:  cfg.AppserviceDelivery.BatchSize,
+		AppserviceMaxBackoff: time.Duration(cfg.AppserviceDelivery.MaxRetryInterval),
+		Metrics:              metrics.Registry,
 	})
 	if err != nil {
 		return err

@@ -43,7 +43,8 @@ type Events interface {
 	EventsByID(ctx context.Context, ids []string) ([]rooms.ClientEvent, error)
 	RoomMembers(ctx context.Context, roomID id.RoomID) (map[id.UserID]string, error)
 	LocalAliases(ctx context.Context, roomID id.RoomID) ([]id.RoomAlias, error)
-	EphemeralSince(ctx context.Context, pos rooms.EphemeralPositions) (map[id.RoomID][]event.Event, rooms.EphemeralPositions, error)
+	EphemeralSince(ctx context.Context, pos rooms.EphemeralPositions) (map[id.RoomID][]event.Event, []event.Event, rooms.EphemeralPositions, error)
+	JoinedRooms(ctx context.Context, user id.UserID) ([]id.RoomID, error)
 	EphemeralNow() rooms.EphemeralPositions
 	Changed() <-chan struct{}
 	Latest() int64

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -332,15 +333,19 @@ func TestEphemeralEvents(t *testing.T) {
 		if err := alice.SendReceipt(ctx, room.RoomID, msg.EventID, event.ReceiptTypeRead, nil); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "typing and receipt as ephemeral events", func() bool {
+		if err := alice.SetPresence(ctx, mautrix.ReqPresence{Presence: event.PresenceOnline}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "typing, receipt and presence as ephemeral events", func() bool {
 			e.as.mu.Lock()
 			defer e.as.mu.Unlock()
-			var typing, receipt bool
+			var typing, receipt, presence bool
 			for _, ev := range e.as.ephemeral {
 				typing = typing || ev["type"] == "m.typing"
 				receipt = receipt || ev["type"] == "m.receipt"
+				presence = presence || (ev["type"] == "m.presence" && ev["sender"] == string(alice.UserID))
 			}
-			return typing && receipt
+			return typing && receipt && presence
 		})
 	})
 }
@@ -363,5 +368,22 @@ func TestThirdPartyRegistrationsLoad(t *testing.T) {
 	defer hs.Close()
 	if n := len(hs.Appservices.Registrations()); n != len(files) {
 		t.Errorf("loaded %d of %d registrations", n, len(files))
+	}
+}
+
+// TestInvalidRegistrationRefused: a broken file stops the server with an
+// error naming the file.
+func TestInvalidRegistrationRefused(t *testing.T) {
+	db := dbtest.SQLite(t)
+	bad := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(bad, []byte("id: x\nurl: http://127.0.0.1:1\nas_token: a\nhs_token: a\nsender_localpart: bot\nnamespaces: {users: [{exclusive: true, regex: '@x_(.*'}]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := homeserver.New(context.Background(), homeserver.Options{
+		ServerName: serverName, DataDir: t.TempDir(), DB: db, Log: logging.Discard(),
+		MaxUploadBytes: 1 << 20, Appservices: []string{bad},
+	})
+	if err == nil || !strings.Contains(err.Error(), "broken.yaml") {
+		t.Fatalf("err = %v, want one naming broken.yaml", err)
 	}
 }

@@ -154,20 +154,13 @@ func (p *pusher) build() (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	cache := map[id.RoomID]bool{}
 	var ephemeral []event.Event
 	if p.reg.EphemeralEvents {
-		var byRoom map[id.RoomID][]event.Event
-		byRoom, p.eph, err = p.events.EphemeralSince(p.ctx, p.eph)
-		if err != nil {
+		if ephemeral, err = p.ephemeral(cache); err != nil {
 			return false, err
 		}
-		for roomID, list := range byRoom {
-			if interested, err := p.interestedInRoom(roomID, map[id.RoomID]bool{}); err == nil && interested {
-				ephemeral = append(ephemeral, list...)
-			}
-		}
 	}
-	cache := map[id.RoomID]bool{}
 	var ids []string
 	toPos := p.pos
 	for _, ev := range evs {
@@ -257,6 +250,47 @@ func (p *pusher) interestedInRoom(roomID id.RoomID, cache map[id.RoomID]bool) (b
 	}
 	cache[roomID] = interested
 	return interested, nil
+}
+
+// ephemeral collects the typing, receipts and presence the appservice is
+// interested in: those of its rooms, and the presence of its users and of
+// users who share a room with them.
+func (p *pusher) ephemeral(cache map[id.RoomID]bool) ([]event.Event, error) {
+	byRoom, presence, now, err := p.events.EphemeralSince(p.ctx, p.eph)
+	if err != nil {
+		return nil, err
+	}
+	p.eph = now
+	var out []event.Event
+	for roomID, list := range byRoom {
+		interested, err := p.interestedInRoom(roomID, cache)
+		if err != nil {
+			return nil, err
+		}
+		if interested {
+			out = append(out, list...)
+		}
+	}
+	for _, ev := range presence {
+		interested := p.reg.IsInterestedInUser(string(ev.Sender))
+		if !interested {
+			joined, err := p.events.JoinedRooms(p.ctx, ev.Sender)
+			if err != nil {
+				return nil, err
+			}
+			for _, roomID := range joined {
+				if interested, err = p.interestedInRoom(roomID, cache); err != nil {
+					return nil, err
+				} else if interested {
+					break
+				}
+			}
+		}
+		if interested {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
 }
 
 type transaction struct {

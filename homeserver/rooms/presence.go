@@ -130,3 +130,16 @@ func (e *Engine) handleGetPresence(w http.ResponseWriter, r *http.Request) {
 	c, _ := e.presence.Get(id.UserID(r.PathValue("userId")))
 	mxhttp.WriteJSON(w, http.StatusOK, c)
 }
+
+// ChangedSince returns the presence of every user that changed after serial.
+func (p *presenceTracker) ChangedSince(serial int64) []event.Event {
+	p.mu.Lock()
+	users := map[id.UserID]bool{}
+	for user, st := range p.users {
+		if st.serial > serial {
+			users[user] = true
+		}
+	}
+	p.mu.Unlock()
+	return p.Since(users, serial)
+}

@@ -87,15 +87,13 @@ func (e *Engine) Changed() <-chan struct{} { return e.changes.wait() }
 // EphemeralPositions are the typing and receipt positions an ephemeral
 // reader has seen.
 type EphemeralPositions struct {
-	Typing, Receipts int64
+	Typing, Receipts, Presence int64
 }
 
-// EphemeralSince returns the typing and (public) receipt events that changed
-// after pos, per room, and the positions read up to.
-func (e *Engine) EphemeralSince(ctx context.Context, pos EphemeralPositions) (map[id.RoomID][]event.Event, EphemeralPositions, error) {
-	e.receipts.mu.Lock()
-	now := EphemeralPositions{Typing: e.typing.Serial(), Receipts: e.receipts.latest}
-	e.receipts.mu.Unlock()
+// EphemeralSince returns what changed after pos: typing and (public)
+// receipt events per room, presence events, and the positions read up to.
+func (e *Engine) EphemeralSince(ctx context.Context, pos EphemeralPositions) (map[id.RoomID][]event.Event, []event.Event, EphemeralPositions, error) {
+	now := e.EphemeralNow()
 	out := map[id.RoomID][]event.Event{}
 	for roomID, users := range e.typing.ChangedSince(pos.Typing) {
 		out[roomID] = append(out[roomID], event.Event{
@@ -105,13 +103,13 @@ func (e *Engine) EphemeralSince(ctx context.Context, pos EphemeralPositions) (ma
 	}
 	receipts, err := e.receiptsSince(ctx, "", pos.Receipts, now.Receipts)
 	if err != nil {
-		return nil, pos, err
+		return nil, nil, pos, err
 	}
 	for roomID, content := range receipts {
 		c := content
 		out[roomID] = append(out[roomID], event.Event{Type: event.EphemeralEventReceipt, RoomID: roomID, Content: event.Content{Parsed: &c}})
 	}
-	return out, now, nil
+	return out, e.presence.ChangedSince(pos.Presence), now, nil
 }
 
 // EphemeralNow is the current typing and receipt positions: a new reader
@@ -119,5 +117,5 @@ func (e *Engine) EphemeralSince(ctx context.Context, pos EphemeralPositions) (ma
 func (e *Engine) EphemeralNow() EphemeralPositions {
 	e.receipts.mu.Lock()
 	defer e.receipts.mu.Unlock()
-	return EphemeralPositions{Typing: e.typing.Serial(), Receipts: e.receipts.latest}
+	return EphemeralPositions{Typing: e.typing.Serial(), Receipts: e.receipts.latest, Presence: e.presence.Serial()}
 }

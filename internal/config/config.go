@@ -34,7 +34,9 @@ type Config struct {
 	// Appservices are paths of appservice registration files the built-in
 	// homeserver loads. Never nil after Parse.
 	Appservices []string `yaml:"appservices"`
-	Log         Log      `yaml:"log"`
+	// AppserviceDelivery tunes how events reach those appservices.
+	AppserviceDelivery AppserviceDelivery `yaml:"appservice_delivery"`
+	Log                Log                `yaml:"log"`
 	// Media bounds the homeserver's media repository.
 	Media Media `yaml:"media"`
 	// RateLimits protects the endpoints that guess passwords or create
@@ -78,6 +80,15 @@ type Registration struct {
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn or error
 	Format string `yaml:"format"` // text or json
+}
+
+// AppserviceDelivery tunes the homeserver's pushes to appservices.
+type AppserviceDelivery struct {
+	// BatchSize is the most events one transaction carries.
+	BatchSize int `yaml:"batch_size"`
+	// MaxRetryInterval caps the wait between retries to an appservice
+	// that does not answer.
+	MaxRetryInterval Duration `yaml:"max_retry_interval"`
 }
 
 // Media configures the media repository.

@@ -92,13 +92,14 @@ func envMap(m map[string]string) func(string) (string, bool) {
 
 func defaultConfig() *Config {
 	return &Config{
-		ServerName:  "localhost",
-		DataDir:     "./data",
-		Database:    Database{URI: "sqlite://" + filepath.FromSlash("./data/switchboard.db")},
-		Listen:      Listen{Client: "127.0.0.1:8008", Federation: ""},
-		Appservices: []string{},
-		Log:         Log{Level: "info", Format: "text"},
-		Media:       Media{MaxUploadBytes: 50 << 20},
+		ServerName:         "localhost",
+		DataDir:            "./data",
+		Database:           Database{URI: "sqlite://" + filepath.FromSlash("./data/switchboard.db")},
+		Listen:             Listen{Client: "127.0.0.1:8008", Federation: ""},
+		Appservices:        []string{},
+		Log:                Log{Level: "info", Format: "text"},
+		Media:              Media{MaxUploadBytes: 50 << 20},
+		AppserviceDelivery: AppserviceDelivery{BatchSize: 100, MaxRetryInterval: Duration(5 * time.Minute)},
 		RateLimits: RateLimits{
 			Enabled:  true,
 			Login:    RateLimit{PerSecond: 0.5, Burst: 5},
@@ -193,6 +194,9 @@ log:
   format: json
 media:
   max_upload_bytes: 1024
+appservice_delivery:
+  batch_size: 10
+  max_retry_interval: 30s
 rate_limits:
   enabled: false
   login:
@@ -209,14 +213,15 @@ bridges:
 `
 	got := mustParse(t, doc, testOptions())
 	want := &Config{
-		ServerName:   "example.org:8448",
-		DataDir:      "/var/lib/switchboard",
-		Database:     Database{URI: "postgres://sb:secret@db:5432/sb?sslmode=disable"},
-		Listen:       Listen{Client: "0.0.0.0:8080", Federation: "0.0.0.0:8448"},
-		Registration: Registration{Enabled: true},
-		Appservices:  []string{reg},
-		Log:          Log{Level: "debug", Format: "json"},
-		Media:        Media{MaxUploadBytes: 1024},
+		ServerName:         "example.org:8448",
+		DataDir:            "/var/lib/switchboard",
+		Database:           Database{URI: "postgres://sb:secret@db:5432/sb?sslmode=disable"},
+		Listen:             Listen{Client: "0.0.0.0:8080", Federation: "0.0.0.0:8448"},
+		Registration:       Registration{Enabled: true},
+		Appservices:        []string{reg},
+		Log:                Log{Level: "debug", Format: "json"},
+		Media:              Media{MaxUploadBytes: 1024},
+		AppserviceDelivery: AppserviceDelivery{BatchSize: 10, MaxRetryInterval: Duration(30 * time.Second)},
 		RateLimits: RateLimits{
 			Enabled:  false,
 			Login:    RateLimit{PerSecond: 2.5, Burst: 7},

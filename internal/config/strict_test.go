@@ -44,7 +44,7 @@ func TestStrictErrors(t *testing.T) {
 		{
 			name: "unknown top-level key lists the keys",
 			doc:  "homeserver: {}\n",
-			want: `config: homeserver: unknown key (known keys: server_name, data_dir, database, listen, registration, appservices, log, media, rate_limits, bridges)`,
+			want: `config: homeserver: unknown key (known keys: server_name, data_dir, database, listen, registration, appservices, appservice_delivery, log, media, rate_limits, bridges)`,
 		},
 		{
 			name: "unknown key that is not a plain name",
@@ -268,7 +268,7 @@ func TestStrictErrors(t *testing.T) {
 		{
 			name: "alias is followed",
 			doc:  "x: &a 1\nlisten:\n  client: &c 127.0.0.1:9000\n  federation: *c\n",
-			want: `config: x: unknown key (known keys: server_name, data_dir, database, listen, registration, appservices, log, media, rate_limits, bridges)`,
+			want: `config: x: unknown key (known keys: server_name, data_dir, database, listen, registration, appservices, appservice_delivery, log, media, rate_limits, bridges)`,
 		},
 
 		// The document.

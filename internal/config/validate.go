@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"switchboard/internal/database"
 )
@@ -43,6 +44,12 @@ func (c *Config) Validate(opts Options) error {
 	case "text", "json":
 	default:
 		return errorf("log.format", fmt.Sprintf("%q is not a log format; use text or json", c.Log.Format))
+	}
+	if c.AppserviceDelivery.BatchSize < 1 || c.AppserviceDelivery.BatchSize > 10000 {
+		return errorf("appservice_delivery.batch_size", fmt.Sprintf("%d is out of range; use 1 to 10000 (100 is usual)", c.AppserviceDelivery.BatchSize))
+	}
+	if c.AppserviceDelivery.MaxRetryInterval < Duration(time.Second) {
+		return errorf("appservice_delivery.max_retry_interval", "must be at least 1s, such as 5m")
 	}
 	if c.Media.MaxUploadBytes <= 0 {
 		return errorf("media.max_upload_bytes", fmt.Sprintf("%d is not a size; use a number of bytes above 0, such as 52428800 (50 MiB)", c.Media.MaxUploadBytes))
