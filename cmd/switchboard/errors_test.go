@@ -40,7 +40,8 @@ func TestUserErrorsAreOneClearLine(t *testing.T) {
 
 	tests := []struct {
 		name  string
-		file  string // contents of switchboard.yaml in the working dir, if any
+		file  string            // contents of switchboard.yaml in the working dir, if any
+		extra map[string]string // more files in the working dir
 		env   []string
 		args  []string
 		wants []string
@@ -113,6 +114,13 @@ func TestUserErrorsAreOneClearLine(t *testing.T) {
 			wants: []string{"--fast", "--help"},
 		},
 		{
+			name:  "invalid appservice registration",
+			file:  "appservices: [bad-as.yaml]\n",
+			extra: map[string]string{"bad-as.yaml": "id: x\nurl: http://127.0.0.1:1\nas_token: a\nhs_token: b\nsender_localpart: bot\nnamespaces: {users: [{exclusive: true, regex: '@x_(.*'}]}\n"},
+			args:  []string{"serve"},
+			wants: []string{"bad-as.yaml", "namespaces.users[0].regex"},
+		},
+		{
 			name:  "bridges section for a connector not built",
 			file:  "bridges:\n  irc:\n    enabled: true\n",
 			args:  []string{"config", "check"},
@@ -124,6 +132,11 @@ func TestUserErrorsAreOneClearLine(t *testing.T) {
 			dir := t.TempDir()
 			if tc.file != "" {
 				if err := os.WriteFile(filepath.Join(dir, "switchboard.yaml"), []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for name, content := range tc.extra {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}
