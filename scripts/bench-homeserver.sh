@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-go build -o "$work/switchboard" ./cmd/switchboard
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/switchboard" ./cmd/switchboard  # as `make build` ships it
 go build -o "$work/hsbench" ./tests/hsbench
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -133,7 +133,19 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		stop: make(chan struct{}),
 	}
 	if opts.Metrics != nil {
-		opts.Metrics.MustRegister(s.queued, s.failures)
+		// A homeserver restarted in the same process (tests) finds its
+		// collectors already registered: keep counting on those.
+		var already prometheus.AlreadyRegisteredError
+		if err := opts.Metrics.Register(s.queued); errors.As(err, &already) {
+			s.queued = already.ExistingCollector.(*prometheus.GaugeVec)
+		} else if err != nil {
+			return nil, err
+		}
+		if err := opts.Metrics.Register(s.failures); errors.As(err, &already) {
+			s.failures = already.ExistingCollector.(*prometheus.CounterVec)
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	for _, reg := range set.All() {
 		if err := opts.Users.EnsureAppserviceUser(ctx, id.UserID(reg.BotUserID()), reg.ID); err != nil {

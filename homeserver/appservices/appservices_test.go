@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -32,6 +33,7 @@ const (
 // env is a homeserver hosting one fake appservice.
 type env struct {
 	t       testing.TB
+	metrics *prometheus.Registry
 	db      *database.DB
 	dataDir string
 	regPath string
@@ -41,7 +43,7 @@ type env struct {
 }
 
 func newEnv(t testing.TB, db *database.DB) *env {
-	e := &env{t: t, db: db, dataDir: t.TempDir()}
+	e := &env{t: t, db: db, dataDir: t.TempDir(), metrics: prometheus.NewRegistry()}
 	e.as = newFakeAS(t, asToken, hsToken)
 	e.regPath = filepath.Join(t.TempDir(), "fake.yaml")
 	reg := fmt.Sprintf(`id: fakebridge
@@ -77,6 +79,7 @@ func (e *env) start() {
 		RateLimits:          config.RateLimits{Enabled: false},
 		MaxUploadBytes:      1 << 20,
 		Appservices:         []string{e.regPath},
+		Metrics:             e.metrics,
 	})
 	if err != nil {
 		e.t.Fatal(err)
@@ -86,6 +89,26 @@ func (e *env) start() {
 	e.hs, e.srv = hs, httptest.NewServer(mux)
 	e.as.hsURL = e.srv.URL
 	e.t.Cleanup(e.stop)
+}
+
+// metric reads one appservice metric's value for fakebridge.
+func (e *env) metric(name string) float64 {
+	families, err := e.metrics.Gather()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if m.GetCounter() != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return -1
 }
 
 func (e *env) stop() {
@@ -281,6 +304,12 @@ func TestPushInOrderThroughOutageAndRestart(t *testing.T) {
 		e.as.failing.Store(true)
 		send(10, "during outage")
 		time.Sleep(300 * time.Millisecond)
+		if f := e.metric("switchboard_appservice_push_failures_total"); f < 1 {
+			t.Errorf("failures metric = %v during an outage", f)
+		}
+		if q := e.metric("switchboard_appservice_queued_events"); q < 0 {
+			t.Errorf("queue metric missing")
+		}
 		e.as.failing.Store(false)
 		eventually(t, "messages sent during the outage", func() bool { return len(e.as.messageBodies()) >= len(want) })
 
