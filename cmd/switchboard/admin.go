@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"switchboard/homeserver/accounts"
-	"switchboard/internal/logging"
 )
 
 func newAdminCommand() *cobra.Command {
@@ -63,12 +62,8 @@ administrator.`,
 			if err != nil {
 				return err
 			}
-			log, err := logging.New(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			db, err := openDatabase(ctx, cfg, log)
+			log, db, err := openLogged(ctx, cfg, cmd)
 			if err != nil {
 				return err
 			}

@@ -8,7 +8,6 @@ import (
 	"switchboard/bridge"
 	"switchboard/homeserver"
 	"switchboard/internal/database"
-	"switchboard/internal/logging"
 )
 
 func newMigrateCommand() *cobra.Command {
@@ -25,12 +24,8 @@ Migrations only go forward.`,
 			if err != nil {
 				return err
 			}
-			log, err := logging.New(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			db, err := openDatabase(ctx, cfg, log)
+			_, db, err := openLogged(ctx, cfg, cmd)
 			if err != nil {
 				return err
 			}

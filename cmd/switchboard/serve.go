@@ -105,6 +105,17 @@ func serve(ctx context.Context, cfg *config.Config, cmd *cobra.Command) error {
 	return nil
 }
 
+// openLogged builds the logger from the config and opens the database with
+// it: what every command that touches the database starts with.
+func openLogged(ctx context.Context, cfg *config.Config, cmd *cobra.Command) (*slog.Logger, *database.DB, error) {
+	log, err := logging.New(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := openDatabase(ctx, cfg, log)
+	return log, db, err
+}
+
 // openDatabase prepares data_dir (which also holds the secrets) and opens the
 // database named by database.uri.
 func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (*database.DB, error) {
