@@ -10,8 +10,8 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
-	"switchboard/internal/config"
 	"switchboard/homeserver/mxhttp"
+	"switchboard/internal/config"
 	"switchboard/internal/database"
 	"switchboard/internal/database/dbtest"
 )
