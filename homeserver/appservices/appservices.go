@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -231,15 +230,12 @@ func (s *Service) Identify(r *http.Request, token string) (mxhttp.Identity, bool
 		if !reg.OwnsUser(string(userID)) {
 			return mxhttp.Identity{}, true, mautrix.MForbidden.WithMessage("Appservice %s cannot masquerade as %s: not in its namespace", reg.ID, userID)
 		}
-		// Registration requests create the user they name.
-		if !strings.HasSuffix(r.URL.Path, "/register") {
-			exists, err := s.isKnown(r.Context(), userID)
-			if err != nil {
-				return mxhttp.Identity{}, true, err
-			}
-			if !exists {
-				return mxhttp.Identity{}, true, mautrix.MForbidden.WithMessage("Appservice %s has not registered %s", reg.ID, userID)
-			}
+		exists, err := s.isKnown(r.Context(), userID)
+		if err != nil {
+			return mxhttp.Identity{}, true, err
+		}
+		if !exists {
+			return mxhttp.Identity{}, true, mautrix.MForbidden.WithMessage("Appservice %s has not registered %s", reg.ID, userID)
 		}
 	}
 	ident := mxhttp.Identity{UserID: userID, AppserviceID: reg.ID}
