@@ -66,10 +66,7 @@ func (e *Engine) Context(ctx context.Context, requester mxhttp.Identity, roomID 
 	if err != nil {
 		return ContextResponse{}, err
 	}
-	r.mu.Lock()
-	current := r.group
-	r.mu.Unlock()
-	group, err := e.store.groupAfter(ctx, roomID, lastPos, current)
+	group, err := e.stateGroupAt(ctx, r, lastPos)
 	if err != nil {
 		return ContextResponse{}, err
 	}

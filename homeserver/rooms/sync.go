@@ -397,10 +397,7 @@ func (e *Engine) timeline(ctx context.Context, requester mxhttp.Identity, r *roo
 		oldest := stored[len(stored)-1]
 		return events, limited, oldest.pos, oldest.stateBefore, nil
 	}
-	r.mu.Lock()
-	current0 := r.group
-	r.mu.Unlock()
-	group, err := e.store.groupAfter(ctx, r.id, to, current0)
+	group, err := e.stateGroupAt(ctx, r, to)
 	return events, limited, to + 1, group, err
 }
 
@@ -439,10 +436,7 @@ func (e *Engine) syncJoined(ctx context.Context, req SyncRequest, since *syncTok
 		if !limited {
 			return jr, nil // the timeline holds every change since the token
 		}
-		r.mu.Lock()
-		current := r.group
-		r.mu.Unlock()
-		if baseGroup, err = e.store.groupAfter(ctx, r.id, since.events, current); err != nil {
+		if baseGroup, err = e.stateGroupAt(ctx, r, since.events); err != nil {
 			return nil, err
 		}
 	}
@@ -522,10 +516,7 @@ func (e *Engine) syncLeft(ctx context.Context, req SyncRequest, since *syncToken
 		return lr, nil
 	}
 	if since != nil {
-		r.mu.Lock()
-		current := r.group
-		r.mu.Unlock()
-		if base, err = e.store.groupAfter(ctx, r.id, since.events, current); err != nil {
+		if base, err = e.stateGroupAt(ctx, r, since.events); err != nil {
 			return nil, err
 		}
 	}
@@ -565,4 +556,12 @@ func (e *Engine) inviteState(ctx context.Context, roomID id.RoomID, user id.User
 		add(stateTuple{EventType: spec.MRoomMember, StateKey: string(user)})
 	}
 	return ir, nil
+}
+
+// stateGroupAt is the state group of r after every event up to pos.
+func (e *Engine) stateGroupAt(ctx context.Context, r *room, pos int64) (int64, error) {
+	r.mu.Lock()
+	current := r.group
+	r.mu.Unlock()
+	return e.store.groupAfter(ctx, r.id, pos, current)
 }
