@@ -301,7 +301,11 @@ func (e *Engine) syncOnce(ctx context.Context, req SyncRequest, since *syncToken
 		if since != nil {
 			sincePresence = since.presence
 		}
-		resp.Presence.Events = append(resp.Presence.Events, e.presence.Since(e.sharedUsers(memberships), sincePresence)...)
+		// Walking every member of every room is only worth it when some
+		// presence changed (or the token predates a restart).
+		if sincePresence != now.presence {
+			resp.Presence.Events = append(resp.Presence.Events, e.presence.Since(e.sharedUsers(memberships), sincePresence)...)
+		}
 	}
 	return resp, nil
 }
