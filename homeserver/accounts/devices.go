@@ -332,3 +332,15 @@ func (a *Accounts) handleDeleteDevices(w http.ResponseWriter, r *http.Request) {
 	}
 	ok(w)
 }
+
+// checkNewDevice checks the device id and name a client proposes when it
+// logs in or registers.
+func checkNewDevice(deviceID, displayName string) error {
+	if deviceID != "" && !validDeviceID(deviceID) {
+		return mautrix.MInvalidParam.WithMessage("device_id: at most %d bytes, no control characters", maxDeviceIDBytes)
+	}
+	if !validDeviceName(displayName) {
+		return mautrix.MInvalidParam.WithMessage("initial_device_display_name: at most %d characters, no control characters", maxDeviceNameLength)
+	}
+	return nil
+}

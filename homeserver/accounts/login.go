@@ -45,12 +45,8 @@ func (a *Accounts) handleLogin(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if req.DeviceID != "" && !validDeviceID(req.DeviceID) {
-		a.fail(w, r, mautrix.MInvalidParam.WithMessage("device_id: at most %d bytes, no control characters", maxDeviceIDBytes))
-		return
-	}
-	if !validDeviceName(req.InitialDeviceDisplayName) {
-		a.fail(w, r, mautrix.MInvalidParam.WithMessage("initial_device_display_name: at most %d characters, no control characters", maxDeviceNameLength))
+	if err := checkNewDevice(req.DeviceID, req.InitialDeviceDisplayName); err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	switch req.Type {
