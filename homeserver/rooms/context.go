@@ -35,19 +35,21 @@ func (e *Engine) Context(ctx context.Context, requester mxhttp.Identity, roomID 
 		return ContextResponse{}, mautrix.MNotFound.WithMessage("Event not found")
 	}
 	limit = max(0, min(limit, 100))
-	before, err := e.Messages(ctx, requester, roomID, MessagesRequest{From: FormatStreamToken(stored.pos - 1), Dir: "b", Limit: max(limit/2, 0), Filter: filter})
+	// Messages reads a limit of 0 as its default, so an empty side is not
+	// asked for at all.
+	page := func(from int64, dir string, n int) (MessagesResponse, error) {
+		if n == 0 {
+			return MessagesResponse{Chunk: []ClientEvent{}}, nil
+		}
+		return e.Messages(ctx, requester, roomID, MessagesRequest{From: FormatStreamToken(from), Dir: dir, Limit: n, Filter: filter})
+	}
+	before, err := page(stored.pos-1, "b", limit/2)
 	if err != nil {
 		return ContextResponse{}, err
 	}
-	after, err := e.Messages(ctx, requester, roomID, MessagesRequest{From: FormatStreamToken(stored.pos), Dir: "f", Limit: max(limit-limit/2, 0), Filter: filter})
+	after, err := page(stored.pos, "f", limit-limit/2)
 	if err != nil {
 		return ContextResponse{}, err
-	}
-	if limit/2 == 0 {
-		before.Chunk = []ClientEvent{}
-	}
-	if limit-limit/2 == 0 {
-		after.Chunk = []ClientEvent{}
 	}
 	resp := ContextResponse{Event: ev, EventsBefore: before.Chunk, EventsAfter: after.Chunk}
 	resp.Start = FormatStreamToken(stored.pos - 1)
