@@ -18,6 +18,7 @@ import (
 	"switchboard/homeserver/rooms"
 	"switchboard/internal/config"
 	"switchboard/internal/database"
+	"switchboard/registration"
 )
 
 //go:embed migrations/*.sql
@@ -41,6 +42,11 @@ type Options struct {
 	MaxUploadBytes      int64
 	// Appservices are the registration files of the appservices to host.
 	Appservices []string
+	// Registrations are appservices to host handed over in memory (the
+	// bridges of `switchboard serve`), loaded with the files in Appservices
+	// under the same validation and duplicate checks; the homeserver keeps
+	// its own copy of each.
+	Registrations []*registration.Registration
 	// AppserviceBatchSize and AppserviceMaxBackoff tune pushes to them
 	// (zero: 100 events, 5 minutes).
 	AppserviceBatchSize  int
@@ -89,14 +95,15 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.Appservices, err = appservices.New(ctx, appservices.Options{
-		ServerName: opts.ServerName,
-		Files:      opts.Appservices,
-		DB:         opts.DB,
-		Log:        opts.Log.With(slog.String("component", "appservices")),
-		Users:      s.Accounts,
-		Metrics:    opts.Metrics,
-		BatchSize:  opts.AppserviceBatchSize,
-		MaxBackoff: opts.AppserviceMaxBackoff,
+		ServerName:    opts.ServerName,
+		Files:         opts.Appservices,
+		Registrations: opts.Registrations,
+		DB:            opts.DB,
+		Log:           opts.Log.With(slog.String("component", "appservices")),
+		Users:         s.Accounts,
+		Metrics:       opts.Metrics,
+		BatchSize:     opts.AppserviceBatchSize,
+		MaxBackoff:    opts.AppserviceMaxBackoff,
 	})
 	if err != nil {
 		return nil, err

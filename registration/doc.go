@@ -9,7 +9,10 @@
 // request with [Set.ByASToken] and enforces namespace exclusivity with
 // [Set.ExclusiveOwnerOfUser] and [Set.ExclusiveOwnerOfAlias]. The bridge side
 // makes its own registration with [Generate] and writes it with
-// [Registration.Save].
+// [Registration.Save], or keeps one across restarts with [LoadOrGenerate]
+// (same tokens, settings from the configuration). The registrations of the
+// bridges that run inside `switchboard serve` reach the built-in homeserver
+// in memory, which takes a [Registration.Clone] of each.
 //
 // [Registration] wraps mautrix-go's appservice.Registration, so a value can be
 // handed to mautrix (as &r.Registration) unchanged, and adds what mautrix does

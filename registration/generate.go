@@ -1,8 +1,13 @@
 package registration
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"regexp"
 
 	"maunium.net/go/mautrix/appservice"
@@ -77,6 +82,90 @@ func Generate(opts GenerateOptions) *Registration {
 		r.setServerName(opts.ServerName)
 	}
 	return r
+}
+
+// LoadOrGenerate returns the registration kept at path, made to say what
+// Generate(opts) would write, and whether it wrote path.
+//
+// A file at path keeps its id, as_token and hs_token (any of them missing
+// is generated): the homeserver has seen them, and a bridge that changed
+// them would be locked out. Everything else (url, sender_localpart,
+// namespaces, protocols, rate_limited, receive_ephemeral and the unstable
+// keys) is replaced with what Generate(opts) writes, so changing the
+// configuration updates the file; keys Switchboard does not know are
+// dropped. Without a file at path, it is Generate(opts). Either way the
+// result is validated against opts.ServerName and then saved with
+// [Registration.Save] (atomically, mode 0600) if the file's content would
+// change; an unchanged file is left alone, mode included. path's directory
+// must exist.
+//
+// A file that cannot be parsed is an error naming it, which says to delete
+// it to get a new registration with new tokens (which the homeserver must
+// then be given). Note that the result's ID may differ from opts.ID: the
+// file's id wins.
+func LoadOrGenerate(path string, opts GenerateOptions) (*Registration, bool, error) {
+	r := Generate(opts)
+	r.source = path
+	data, err := os.ReadFile(path)
+	exists := err == nil
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, false, fmt.Errorf("registration %s: %w", path, unwrapPath(err))
+	default:
+		old, err := Parse(data, path)
+		if err != nil {
+			return nil, false, deleteToRegenerate(err)
+		}
+		if old.ID != "" {
+			r.ID = old.ID
+		}
+		if old.AppToken != "" {
+			r.AppToken = old.AppToken
+		}
+		if old.ServerToken != "" {
+			r.ServerToken = old.ServerToken
+		}
+	}
+	if err := r.Validate(opts.ServerName); err != nil {
+		return nil, false, err
+	}
+	out, err := r.YAML()
+	if err != nil {
+		return nil, false, err
+	}
+	if exists && bytes.Equal(out, data) {
+		return r, false, nil
+	}
+	if err := r.Save(path); err != nil {
+		return nil, false, err
+	}
+	return r, true, nil
+}
+
+// deleteToRegenerate adds to a parse error that deleting the file is a way
+// out.
+func deleteToRegenerate(err error) error {
+	const hint = "delete the file to generate a new registration with new tokens"
+	var e *Error
+	if !errors.As(err, &e) {
+		return fmt.Errorf("%w; or %s", err, hint)
+	}
+	c := *e
+	if c.Fix == "" {
+		c.Fix = hint
+	} else {
+		c.Fix += ", or " + hint
+	}
+	return &c
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // newToken returns 256 random bits as 64 hex characters. crypto/rand.Read

@@ -46,18 +46,41 @@ type Registration struct {
 func Wrap(reg *appservice.Registration, source string) *Registration {
 	r := &Registration{source: source, urlSet: true, nsSet: true}
 	if reg != nil {
-		r.Registration = *reg
-		r.Namespaces.UserIDs = slices.Clone(reg.Namespaces.UserIDs)
-		r.Namespaces.RoomAliases = slices.Clone(reg.Namespaces.RoomAliases)
-		r.Namespaces.RoomIDs = slices.Clone(reg.Namespaces.RoomIDs)
-		r.Protocols = slices.Clone(reg.Protocols)
-		if reg.RateLimited != nil {
-			v := *reg.RateLimited
-			r.RateLimited = &v
-		}
+		r.Registration = copyRegistration(reg)
 	}
 	_ = r.compile() // a bad regex is reported by Validate
 	return r
+}
+
+// Clone returns a deep copy of r that shares nothing r's owner may change:
+// the same fields, source and unknown keys, and what the file did or did not
+// say (a missing url stays missing). The copy is not validated: call
+// [Registration.Validate] on it before use. A holder that validates or
+// matches while r's owner uses r (the built-in homeserver, handed the
+// registrations of the bridges in its process) takes a Clone.
+func (r *Registration) Clone() *Registration {
+	c := &Registration{
+		Registration: copyRegistration(&r.Registration),
+		source:       r.source,
+		urlSet:       r.urlSet,
+		nsSet:        r.nsSet,
+		unknownKeys:  slices.Clone(r.unknownKeys),
+	}
+	_ = c.compile() // a bad regex is reported by Validate
+	return c
+}
+
+func copyRegistration(reg *appservice.Registration) appservice.Registration {
+	c := *reg
+	c.Namespaces.UserIDs = slices.Clone(reg.Namespaces.UserIDs)
+	c.Namespaces.RoomAliases = slices.Clone(reg.Namespaces.RoomAliases)
+	c.Namespaces.RoomIDs = slices.Clone(reg.Namespaces.RoomIDs)
+	c.Protocols = slices.Clone(reg.Protocols)
+	if reg.RateLimited != nil {
+		v := *reg.RateLimited
+		c.RateLimited = &v
+	}
+	return c
 }
 
 // Load reads and parses the registration file at path. It checks YAML syntax

@@ -54,6 +54,12 @@ type Options struct {
 	ServerName string
 	// Files are the registration files to load (config key appservices).
 	Files []string
+	// Registrations are handed over in memory: those of the bridges that
+	// run in the same process (`switchboard serve`). Each is copied
+	// (Registration.Clone) and validated like a file, after the files, and
+	// must not share an id or a token with any other.
+	Registrations []*registration.Registration
+
 	DB    *database.DB
 	Log   *slog.Logger
 	Users Users
@@ -86,16 +92,29 @@ type Service struct {
 	wg     sync.WaitGroup
 }
 
-// New loads and validates every registration file, refusing to start on an
-// invalid one (naming the file and the problem), migrates the delivery
-// state and creates each appservice's bot user.
+// New loads and validates every registration file and in-memory
+// registration, refusing to start on an invalid one (naming the file or
+// source and the problem) or on two sharing an id or a token, migrates the
+// delivery state and creates each appservice's bot user.
 func New(ctx context.Context, opts Options) (*Service, error) {
-	regs := make([]*registration.Registration, 0, len(opts.Files))
+	regs := make([]*registration.Registration, 0, len(opts.Files)+len(opts.Registrations))
 	for _, path := range opts.Files {
 		reg, err := registration.Load(path)
 		if err != nil {
 			return nil, fmt.Errorf("appservices: %w", err)
 		}
+		if err := reg.Validate(opts.ServerName); err != nil {
+			return nil, fmt.Errorf("appservices: %w", err)
+		}
+		regs = append(regs, reg)
+	}
+	for i, given := range opts.Registrations {
+		if given == nil {
+			return nil, fmt.Errorf("appservices: in-memory registration %d is nil", i)
+		}
+		// The bridge that owns given keeps using it; validating compiles
+		// and records the server name, so the homeserver works on a copy.
+		reg := given.Clone()
 		if err := reg.Validate(opts.ServerName); err != nil {
 			return nil, fmt.Errorf("appservices: %w", err)
 		}

@@ -22,6 +22,7 @@ import (
 	"switchboard/internal/database"
 	"switchboard/internal/database/dbtest"
 	"switchboard/internal/logging"
+	"switchboard/registration"
 )
 
 const (
@@ -37,13 +38,19 @@ type env struct {
 	db      *database.DB
 	dataDir string
 	regPath string
+	regs    []*registration.Registration // handed over in memory
 	as      *fakeAS
 	hs      *homeserver.Server
 	srv     *httptest.Server
 }
 
 func newEnv(t testing.TB, db *database.DB) *env {
-	e := &env{t: t, db: db, dataDir: t.TempDir(), metrics: prometheus.NewRegistry()}
+	return newEnvWith(t, db, nil)
+}
+
+// newEnvWith also hosts the appservices of regs, handed over in memory.
+func newEnvWith(t testing.TB, db *database.DB, regs []*registration.Registration) *env {
+	e := &env{t: t, db: db, dataDir: t.TempDir(), metrics: prometheus.NewRegistry(), regs: regs}
 	e.as = newFakeAS(t, asToken, hsToken)
 	e.regPath = filepath.Join(t.TempDir(), "fake.yaml")
 	reg := fmt.Sprintf(`id: fakebridge
@@ -79,6 +86,7 @@ func (e *env) start() {
 		RateLimits:          config.RateLimits{Enabled: false},
 		MaxUploadBytes:      1 << 20,
 		Appservices:         []string{e.regPath},
+		Registrations:       e.regs,
 		Metrics:             e.metrics,
 	})
 	if err != nil {
@@ -414,5 +422,151 @@ func TestInvalidRegistrationRefused(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "broken.yaml") {
 		t.Fatalf("err = %v, want one naming broken.yaml", err)
+	}
+}
+
+// inMemory is a registration such as `switchboard serve` hands its
+// homeserver for a bridge of its own, answered by a fake appservice.
+func inMemory(t *testing.T) (*registration.Registration, *fakeAS) {
+	as := newFakeAS(t, "as_token_in_memory_0123456789abcdef", "hs_token_in_memory_0123456789abcdef")
+	reg := registration.Generate(registration.GenerateOptions{
+		ID: "membridge", URL: as.server.URL, ServerName: serverName, SenderLocalpart: "membot", Prefix: "mem_",
+	})
+	reg.AppToken, reg.ServerToken = as.asToken, as.hsToken
+	return reg, as
+}
+
+func TestInMemoryRegistration(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		reg, mem := inMemory(t)
+		e := newEnvWith(t, db, []*registration.Registration{reg})
+		mem.hsURL = e.srv.URL
+
+		// Its as_token authenticates as its bot, and masquerades in its
+		// namespace; the file's appservice is there too.
+		bot := mem.client("")
+		bot.SetAppServiceUserID = false
+		if who, err := bot.Whoami(ctx); err != nil || who.UserID != "@membot:test.local" {
+			t.Fatalf("in-memory bot whoami = %v, %v", who, err)
+		}
+		fileBot := e.as.client("")
+		fileBot.SetAppServiceUserID = false
+		if who, err := fileBot.Whoami(ctx); err != nil || who.UserID != "@fakebot:test.local" {
+			t.Fatalf("file bot whoami = %v, %v", who, err)
+		}
+		if err := mem.register(ctx, "mem_alice"); err != nil {
+			t.Fatalf("appservice registration: %v", err)
+		}
+		if who, err := mem.client("@mem_alice:test.local").Whoami(ctx); err != nil || who.UserID != "@mem_alice:test.local" {
+			t.Errorf("masqueraded whoami = %v, %v", who, err)
+		}
+		if _, err := mem.client("@fake_alice:test.local").Whoami(ctx); errcode(err) != "M_FORBIDDEN" {
+			t.Errorf("masquerade in the other appservice's namespace: %v", err)
+		}
+
+		// Its namespaces are exclusive.
+		anon, _ := mautrix.NewClient(e.srv.URL, "", "")
+		if _, err := anon.RegisterDummy(ctx, &mautrix.ReqRegister[any]{Username: "mem_squatter", Password: "password-squat"}); errcode(err) != "M_EXCLUSIVE" {
+			t.Errorf("ordinary registration in the namespace: %v", err)
+		}
+		alice := e.user("alice")
+		if _, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{RoomAliasName: "mem_mine"}); errcode(err) != "M_EXCLUSIVE" {
+			t.Errorf("alias in the namespace: %v", err)
+		}
+
+		// It is pushed the events of its users.
+		room, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{"@mem_alice:test.local"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the invite pushed to the in-memory appservice", func() bool {
+			mem.mu.Lock()
+			defer mem.mu.Unlock()
+			for _, ev := range mem.events {
+				if ev["type"] == "m.room.member" && ev["state_key"] == "@mem_alice:test.local" && ev["room_id"] == room.RoomID.String() {
+					return true
+				}
+			}
+			return false
+		})
+
+		// The homeserver holds a copy: the bridge's value is its own.
+		var hosted *registration.Registration
+		for _, r := range e.hs.Appservices.Registrations() {
+			if r.ID == "membridge" {
+				hosted = r
+			}
+		}
+		if hosted == nil || hosted == reg || len(e.hs.Appservices.Registrations()) != 2 {
+			t.Errorf("hosted registrations = %v; want fakebridge and a copy of membridge", e.hs.Appservices.Registrations())
+		}
+	})
+}
+
+// TestInMemoryRegistrationRefused: an in-memory registration is checked
+// like a file, against the files too.
+func TestInMemoryRegistrationRefused(t *testing.T) {
+	db := dbtest.SQLite(t)
+	file := filepath.Join(t.TempDir(), "file.yaml")
+	if err := os.WriteFile(file, []byte("id: filebridge\nurl: null\nas_token: as_token_of_the_file_0123\nhs_token: hs_token_of_the_file_0123\nsender_localpart: filebot\nnamespaces: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		change func(r *registration.Registration)
+		nilReg bool
+		want   string
+	}{
+		{
+			name:   "same id as a file",
+			change: func(r *registration.Registration) { r.ID = "filebridge" },
+			want:   `id "filebridge" is used by both ` + file + ` and generated`,
+		},
+		{
+			name:   "same as_token as a file",
+			change: func(r *registration.Registration) { r.AppToken = "as_token_of_the_file_0123" },
+			want:   file + " and generated have the same as_token",
+		},
+		{
+			name:   "invalid",
+			change: func(r *registration.Registration) { r.SenderLocalpart = "" },
+			want:   "registration generated: sender_localpart: missing",
+		},
+		{
+			name:   "bad regex",
+			change: func(r *registration.Registration) { r.Namespaces.UserIDs[0].Regex = "@mem_(" },
+			want:   "registration generated: namespaces.users[0].regex",
+		},
+		{
+			name:   "nil",
+			nilReg: true,
+			want:   "in-memory registration 0 is nil",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg, _ := inMemory(t)
+			if tt.change != nil {
+				tt.change(reg)
+			}
+			if tt.nilReg {
+				reg = nil
+			}
+			hs, err := homeserver.New(context.Background(), homeserver.Options{
+				ServerName: serverName, DataDir: t.TempDir(), DB: db, Log: logging.Discard(),
+				MaxUploadBytes: 1 << 20, Appservices: []string{file}, Registrations: []*registration.Registration{reg},
+			})
+			if err == nil {
+				hs.Close()
+				t.Fatalf("homeserver.New succeeded, want an error containing %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "_of_the_file_") || strings.Contains(err.Error(), "in_memory") {
+				t.Errorf("err shows a token: %v", err)
+			}
+		})
 	}
 }

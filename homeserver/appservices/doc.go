@@ -1,6 +1,7 @@
 // Package appservices is the built-in homeserver's side of the Matrix
 // Application Service API: it loads the registration files listed in the
-// config, authenticates appservices by as_token (with user_id masquerading
+// config and the registrations handed over in memory (the bridges of
+// `switchboard serve`), authenticates appservices by as_token (with user_id masquerading
 // inside their namespaces), keeps exclusive namespaces to their owners,
 // answers /appservice/{id}/ping, asks appservices about unknown users and
 // aliases in their namespaces, and pushes every event they are interested in

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -42,14 +44,25 @@ type Config struct {
 	// RateLimits protects the endpoints that guess passwords or create
 	// accounts.
 	RateLimits RateLimits `yaml:"rate_limits"`
+	// Homeserver is the homeserver `switchboard bridge` talks to; `serve`
+	// uses its own.
+	Homeserver Homeserver `yaml:"homeserver"`
+	// Appservice is where `switchboard bridge` receives the homeserver's
+	// pushes.
+	Appservice Appservice `yaml:"appservice"`
 	// Bridges holds one section per chat network, checked against the schema
 	// its connector supplies (Options.Bridges); decode one with Config.Bridge.
-	// Never nil after Parse.
+	// The key bridges.permissions is not a network and is not in the map:
+	// read it with Config.Permissions. Never nil after Parse.
 	Bridges Bridges `yaml:"bridges"`
 
 	// Source is the file the configuration came from; "" means the embedded
 	// defaults alone.
 	Source string `yaml:"-"`
+
+	// permissions is bridges.permissions as the file gives it (nil when
+	// absent); Permissions adds the default.
+	permissions map[string]string
 }
 
 // Database says where Switchboard stores its data.
@@ -113,8 +126,50 @@ type RateLimit struct {
 	Burst     int     `yaml:"burst"`
 }
 
+// Homeserver is the external homeserver a bridge run on its own talks to.
+type Homeserver struct {
+	// URL is the homeserver's client API, such as https://matrix.example.org.
+	// Validate accepts it empty, as serve needs none; `switchboard bridge`
+	// refuses to start without it.
+	URL string `yaml:"url"`
+}
+
+// Appservice is the bridge's end of the Application Service API.
+type Appservice struct {
+	// Listen is host:port the bridge receives the homeserver's pushes on.
+	Listen string `yaml:"listen"`
+	// URL is how the homeserver reaches Listen, written into the
+	// registration; "" means the one AppserviceURL derives from Listen.
+	URL string `yaml:"url"`
+}
+
+// AppserviceURL is the URL the homeserver pushes to: appservice.url, or else
+// http://<appservice.listen>, with an address that listens on every
+// interface (0.0.0.0, ::, or no host) replaced by loopback, which is where a
+// homeserver on the same machine finds it. With port 0 in listen the caller
+// must use the address it actually bound instead.
+func (c *Config) AppserviceURL() string {
+	if c.Appservice.URL != "" {
+		return c.Appservice.URL
+	}
+	host, port, err := net.SplitHostPort(c.Appservice.Listen)
+	if err != nil {
+		return "http://" + c.Appservice.Listen
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	} else if addr, err := netip.ParseAddr(host); err == nil && addr.IsUnspecified() {
+		host = "127.0.0.1"
+		if addr.Is6() {
+			host = "::1"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // Bridges maps a network name (irc, xmpp, ...) to its raw section. Parse has
-// checked each section strictly against its connector's schema.
+// checked each section strictly against its connector's schema. It never
+// holds bridges.permissions, which is not a network.
 type Bridges map[string]yaml.Node
 
 // Options are what the caller knows that the file does not.
@@ -123,7 +178,11 @@ type Options struct {
 	// a constructor of a pointer to its zero section struct. A bridges.<name>
 	// key not in the map is refused. nil or empty means no connector is built.
 	// A section implementing interface{ Validate() error } is validated with
-	// the rest of the configuration.
+	// the rest of the configuration; a section that embeds a struct inline
+	// (`yaml:",inline"`) gets its Validate by Go's method promotion, so a
+	// section that declares its own Validate must call the embedded one.
+	// "permissions" is not a network name: bridges.permissions is read by
+	// the config package itself.
 	Bridges map[string]func() any
 	// LookupEnv reads environment overrides; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
@@ -238,6 +297,7 @@ func decodeDocument(root *yaml.Node, c *Config, label string, bridges map[string
 		return nil
 	}
 	d := newDecoder(label, bridges)
+	d.permissions = &c.permissions
 	return d.decode(root, reflect.ValueOf(c).Elem(), "")
 }
 

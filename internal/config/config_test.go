@@ -105,7 +105,8 @@ func defaultConfig() *Config {
 			Login:    RateLimit{PerSecond: 0.5, Burst: 5},
 			Register: RateLimit{PerSecond: 0.1, Burst: 3},
 		},
-		Bridges: Bridges{},
+		Appservice: Appservice{Listen: "127.0.0.1:29300"},
+		Bridges:    Bridges{},
 	}
 }
 
@@ -205,7 +206,16 @@ rate_limits:
   register:
     per_second: 1
     burst: 2
+homeserver:
+  url: https://matrix.example.org
+appservice:
+  listen: 0.0.0.0:29301
+  url: http://bridges.internal:29301
 bridges:
+  permissions:
+    "*": relay
+    example.org: user
+    "@admin:example.org": admin
   irc:
     networks:
       - id: libera
@@ -227,7 +237,14 @@ bridges:
 			Login:    RateLimit{PerSecond: 2.5, Burst: 7},
 			Register: RateLimit{PerSecond: 1, Burst: 2},
 		},
-		Source: "switchboard.yaml",
+		Homeserver: Homeserver{URL: "https://matrix.example.org"},
+		Appservice: Appservice{Listen: "0.0.0.0:29301", URL: "http://bridges.internal:29301"},
+		Source:     "switchboard.yaml",
+		permissions: map[string]string{
+			"*":                  "relay",
+			"example.org":        "user",
+			"@admin:example.org": "admin",
+		},
 	}
 	bridges := got.Bridges
 	got.Bridges = nil
@@ -300,7 +317,11 @@ func configKeys(t reflect.Type, path string) []string {
 	var keys []string
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, flags, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if flags == "inline" && f.Type.Kind() == reflect.Struct {
+			keys = append(keys, configKeys(f.Type, path)...)
+			continue
+		}
 		if name == "-" || name == "" {
 			continue
 		}

@@ -15,7 +15,10 @@
 //
 // Each chat network has its own section under bridges. Its schema belongs to
 // the network's connector, so callers pass the sections they know through
-// Options.Bridges, and connectors decode theirs with Config.Bridge.
+// Options.Bridges, and connectors decode theirs with Config.Bridge. A section
+// may embed a struct inline (`yaml:",inline"`), such as the settings every
+// network shares. One key under bridges is not a network: permissions, who
+// may use the bridges, which Config.Permissions returns.
 //
 // This package must not import any other Switchboard package: everything
 // else imports it.

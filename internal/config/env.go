@@ -40,6 +40,11 @@ var envSetters = []envSetter{
 	},
 	stringEnv("SWITCHBOARD_LOG_LEVEL", "log.level", func(c *Config) *string { return &c.Log.Level }, false),
 	stringEnv("SWITCHBOARD_LOG_FORMAT", "log.format", func(c *Config) *string { return &c.Log.Format }, false),
+	// Empty, like the key left empty in the file: no homeserver set.
+	stringEnv("SWITCHBOARD_HOMESERVER_URL", "homeserver.url", func(c *Config) *string { return &c.Homeserver.URL }, true),
+	stringEnv("SWITCHBOARD_APPSERVICE_LISTEN", "appservice.listen", func(c *Config) *string { return &c.Appservice.Listen }, false),
+	// Empty, like the key left empty in the file: http://<appservice.listen>.
+	stringEnv("SWITCHBOARD_APPSERVICE_URL", "appservice.url", func(c *Config) *string { return &c.Appservice.URL }, true),
 }
 
 // stringEnv overrides a string key. A variable that is set but empty is

@@ -38,6 +38,9 @@ func TestEnvOverridesEveryKey(t *testing.T) {
 		"SWITCHBOARD_REGISTRATION_ENABLED": "true",
 		"SWITCHBOARD_LOG_LEVEL":            "error",
 		"SWITCHBOARD_LOG_FORMAT":           "json",
+		"SWITCHBOARD_HOMESERVER_URL":       "https://env.example.org",
+		"SWITCHBOARD_APPSERVICE_LISTEN":    "0.0.0.0:7300",
+		"SWITCHBOARD_APPSERVICE_URL":       "http://env-bridges:7300",
 	}
 	file := `
 server_name: file.example.org
@@ -52,6 +55,11 @@ registration:
 log:
   level: warn
   format: text
+homeserver:
+  url: https://file.example.org
+appservice:
+  listen: 127.0.0.1:6300
+  url: http://file-bridges:6300
 `
 	if len(values) != len(EnvOverrides()) {
 		t.Fatalf("test has values for %d variables, EnvOverrides lists %d", len(values), len(EnvOverrides()))
@@ -134,6 +142,22 @@ func TestEnv(t *testing.T) {
 			},
 		},
 		{
+			name: "empty homeserver url unsets the file's",
+			doc:  "homeserver:\n  url: https://matrix.example.org\n",
+			env:  map[string]string{"SWITCHBOARD_HOMESERVER_URL": ""},
+			check: func(c *Config) string {
+				return expect(c.Homeserver.URL, "")
+			},
+		},
+		{
+			name: "empty appservice url derives it from listen",
+			doc:  "appservice:\n  url: http://bridges:29300\n",
+			env:  map[string]string{"SWITCHBOARD_APPSERVICE_URL": "", "SWITCHBOARD_APPSERVICE_LISTEN": "127.0.0.1:4000"},
+			check: func(c *Config) string {
+				return expect(c.AppserviceURL(), "http://127.0.0.1:4000")
+			},
+		},
+		{
 			name: "unset variables leave the file alone",
 			doc:  "log:\n  level: debug\n",
 			env:  map[string]string{"SWITCHBOARD_LOG_FORMAT": "json"},
@@ -184,6 +208,16 @@ func TestEnvErrors(t *testing.T) {
 			name: "log level empty",
 			env:  map[string]string{"SWITCHBOARD_LOG_LEVEL": ""},
 			want: `config: SWITCHBOARD_LOG_LEVEL: set but empty; unset it to use log.level from the file, or give a value`,
+		},
+		{
+			name: "appservice listen empty",
+			env:  map[string]string{"SWITCHBOARD_APPSERVICE_LISTEN": ""},
+			want: `config: SWITCHBOARD_APPSERVICE_LISTEN: set but empty; unset it to use appservice.listen from the file, or give a value`,
+		},
+		{
+			name: "bad homeserver url is validated",
+			env:  map[string]string{"SWITCHBOARD_HOMESERVER_URL": "matrix.example.org"},
+			want: `config: homeserver.url: "matrix.example.org" is not an absolute http or https URL; use the homeserver's client API address, such as http://127.0.0.1:8008 or https://matrix.example.org`,
 		},
 		{
 			name: "bad value is validated",

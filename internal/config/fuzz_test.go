@@ -19,8 +19,11 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("listen: [\n"))
 	f.Add([]byte("database:\n  uri: postgres://u:p@/db\n"))
 	f.Add([]byte("? [a]\n: b\n"))
+	f.Add([]byte("bridges:\n  permissions:\n    \"*\": relay\n    example.org: user\n    \"@admin:example.org\": admin\n"))
+	f.Add([]byte("homeserver:\n  url: https://matrix.example.org\nappservice:\n  listen: 0.0.0.0:29300\n  url: http://bridges:29300\n"))
+	f.Add([]byte("bridges:\n  web:\n    enabled: true\n    command_prefix: \"!w\"\n  named:\n    timeout: 1m\n    labels: {x: y}\n"))
 
-	opts := testOptions()
+	opts := inlineOptions()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data, "switchboard.yaml", opts)
 		if err != nil {

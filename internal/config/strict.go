@@ -7,11 +7,9 @@ import (
 	"math"
 	"reflect"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 
 	"gopkg.in/yaml.v3"
@@ -37,6 +35,9 @@ import (
 //     winning over merged ones.
 //   - Types implementing yaml.Unmarshaler or encoding.TextUnmarshaler decode
 //     themselves; their errors get the key path.
+//   - A struct field tagged `yaml:",inline"` lends its keys to the struct
+//     around it, as in yaml.v3 (see structInfo): a network section embeds
+//     the settings every network shares that way.
 
 var (
 	nodeType            = reflect.TypeFor[yaml.Node]()
@@ -57,6 +58,9 @@ type decoder struct {
 	root string
 	// bridges are the network sections a Bridges map may hold.
 	bridges map[string]func() any
+	// permissions receives bridges.permissions, which is not a network
+	// section; nil when the document is not a whole configuration.
+	permissions *map[string]string
 	// expanding holds the anchored nodes being decoded through an alias, to
 	// refuse an alias that contains itself.
 	expanding map[*yaml.Node]bool
@@ -461,10 +465,10 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 	return d.eachPair(n, path, func(key string, _, value *yaml.Node) error {
 		p := keyPath(path, key)
 		if index, ok := info.fields[key]; ok {
-			return d.decode(value, v.FieldByIndex(index), p)
+			return d.decode(value, fieldByIndex(v, index), p)
 		}
 		if info.inlineMap != nil {
-			return d.decodeMapEntry(v.FieldByIndex(info.inlineMap), key, value, p)
+			return d.decodeMapEntry(fieldByIndex(v, info.inlineMap), key, value, p)
 		}
 		return d.errorf(p, "unknown key (%s)", info.hint(key))
 	})
@@ -523,6 +527,13 @@ func (d *decoder) decodeBridges(n *yaml.Node, v reflect.Value, path string) erro
 	}
 	return d.eachPair(n, path, func(name string, _, value *yaml.Node) error {
 		p := keyPath(path, name)
+		if name == permissionsKey {
+			into := d.permissions
+			if into == nil {
+				into = new(map[string]string)
+			}
+			return d.decode(value, reflect.ValueOf(into).Elem(), p)
+		}
 		section, err := newSection(d.bridges, name, p)
 		if err != nil {
 			return err
@@ -540,6 +551,9 @@ func (d *decoder) decodeBridges(n *yaml.Node, v reflect.Value, path string) erro
 func newSection(bridges map[string]func() any, name, path string) (reflect.Value, error) {
 	newFn, ok := bridges[name]
 	if !ok {
+		if suggest(name, []string{permissionsKey}) == permissionsKey {
+			return reflect.Value{}, errorf(path, fmt.Sprintf("unknown network (did you mean %q?)", permissionsKey))
+		}
 		if len(bridges) == 0 {
 			return reflect.Value{}, errorf(path, "no connector for this network is built into Switchboard yet")
 		}
@@ -583,141 +597,4 @@ func plainKey(key string) bool {
 		}
 	}
 	return true
-}
-
-// structInfo is what the decoder needs to know about a struct type.
-type structInfo struct {
-	fields    map[string][]int // yaml key to field index
-	keys      []string         // yaml keys in declaration order
-	inlineMap []int            // index of a ",inline" map taking other keys; nil if none
-}
-
-var structInfos sync.Map // reflect.Type → *structInfo
-
-func structInfoOf(t reflect.Type) (*structInfo, error) {
-	if info, ok := structInfos.Load(t); ok {
-		return info.(*structInfo), nil
-	}
-	info := &structInfo{fields: map[string][]int{}}
-	if err := info.add(t, nil); err != nil {
-		return nil, err
-	}
-	structInfos.Store(t, info)
-	return info, nil
-}
-
-// add records the keys of struct t, whose fields sit at index prefix in the
-// outer struct, following yaml.v3's tag rules.
-func (info *structInfo) add(t reflect.Type, prefix []int) error {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() && !f.Anonymous {
-			continue
-		}
-		tag := f.Tag.Get("yaml")
-		if tag == "-" {
-			continue
-		}
-		name, flags, _ := strings.Cut(tag, ",")
-		index := append(slices.Clone(prefix), i)
-		if slices.Contains(strings.Split(flags, ","), "inline") {
-			switch {
-			case f.Type.Kind() == reflect.Struct:
-				if err := info.add(f.Type, index); err != nil {
-					return err
-				}
-			case f.Type.Kind() == reflect.Map && f.Type.Key().Kind() == reflect.String && info.inlineMap == nil:
-				info.inlineMap = index
-			default:
-				return fmt.Errorf("field %s of %s cannot be inline", f.Name, t)
-			}
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		if _, dup := info.fields[name]; dup {
-			return fmt.Errorf("key %q is declared twice in %s", name, t)
-		}
-		info.fields[name] = index
-		info.keys = append(info.keys, name)
-	}
-	return nil
-}
-
-// hint suggests a known key for an unknown one, or lists the known keys.
-func (info *structInfo) hint(key string) string {
-	if s := suggest(key, info.keys); s != "" {
-		return fmt.Sprintf("did you mean %q?", s)
-	}
-	if len(info.keys) == 0 {
-		return "this section takes no keys"
-	}
-	return "known keys: " + strings.Join(info.keys, ", ")
-}
-
-// suggest returns the known key most likely meant by key, or "". A key
-// differing only in case wins, then the closest by edit distance (at most 1
-// for keys up to 4 letters, 2 for longer ones), then one starting with the
-// other.
-func suggest(key string, known []string) string {
-	lower := strings.ToLower(key)
-	for _, k := range known {
-		if strings.ToLower(k) == lower {
-			return k
-		}
-	}
-	maxDist := 2
-	if n := len([]rune(key)); n <= 4 {
-		maxDist = min(1, n-1)
-	}
-	best, bestDist := "", maxDist+1
-	for _, k := range known {
-		if dist := editDistance(lower, strings.ToLower(k)); dist < bestDist {
-			best, bestDist = k, dist
-		}
-	}
-	if best != "" {
-		return best
-	}
-	if len(lower) >= 3 {
-		for _, k := range known {
-			lk := strings.ToLower(k)
-			if strings.HasPrefix(lk, lower) || strings.HasPrefix(lower, lk) {
-				return k
-			}
-		}
-	}
-	return ""
-}
-
-// editDistance is the number of single-rune insertions, deletions,
-// substitutions and swaps of neighbours that turn a into b (the optimal
-// string alignment distance): a swap is one typo, as in "clinet".
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

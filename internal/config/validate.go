@@ -4,10 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,7 +69,46 @@ func (c *Config) Validate(opts Options) error {
 			return errorf(rl.key+".burst", fmt.Sprintf("%d must be at least 1", rl.limit.Burst))
 		}
 	}
+	if err := validateHTTPURL("homeserver.url", c.Homeserver.URL,
+		"use the homeserver's client API address, such as http://127.0.0.1:8008 or https://matrix.example.org"); err != nil {
+		return err
+	}
+	if _, err := listenAddr("appservice.listen", c.Appservice.Listen, "127.0.0.1:29300"); err != nil {
+		return err
+	}
+	if err := validateHTTPURL("appservice.url", c.Appservice.URL,
+		"use the address the homeserver reaches appservice.listen at, such as http://127.0.0.1:29300, or leave it empty for http://<appservice.listen>"); err != nil {
+		return err
+	}
+	if err := validatePermissions(c.permissions); err != nil {
+		return err
+	}
 	return c.validateBridges(opts)
+}
+
+// validateHTTPURL checks an optional absolute http(s) URL that paths are
+// appended to: "" is accepted, the caller decides whether it is needed.
+func validateHTTPURL(key, raw, fix string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return errorf(key, fmt.Sprintf("%q is not an absolute http or https URL; %s", raw, fix))
+	}
+	if u.User != nil {
+		return errorf(key, fmt.Sprintf("%q holds a user name or password; remove it, and %s", u.Redacted(), fix))
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return errorf(key, fmt.Sprintf("%q has a query or fragment, which the API paths cannot follow; remove it, and %s", raw, fix))
+	}
+	host := u.Hostname()
+	if !validDNSName(host) {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return errorf(key, fmt.Sprintf("%q: %q is not a host name or IP address; %s", raw, host, fix))
+		}
+	}
+	return nil
 }
 
 const serverNameFix = "use a DNS name such as example.org, optionally with :port"
@@ -246,6 +289,9 @@ func checkReadable(path string) error {
 // validateBridges checks each network section against its connector's schema
 // and calls the section's own Validate, if it has one.
 func (c *Config) validateBridges(opts Options) error {
+	if err := checkSections(opts.Bridges); err != nil {
+		return err
+	}
 	names := make([]string, 0, len(c.Bridges))
 	for name := range c.Bridges {
 		names = append(names, name)
@@ -289,4 +335,60 @@ func sectionError(path string, err error) error {
 		return &Error{Path: path + ce.Path, Problem: ce.Problem}
 	}
 	return &Error{Path: path + "." + ce.Path, Problem: ce.Problem}
+}
+
+// checkSections inspects the section type of every connector built in, so
+// that a mistake in one (a key declared twice, an inline field that cannot
+// be inline) stops every start, not only those whose file has the section.
+// These are Switchboard bugs, not the user's; the message says so.
+func checkSections(bridges map[string]func() any) error {
+	for _, name := range slices.Sorted(maps.Keys(bridges)) {
+		path := keyPath("bridges", name)
+		if name == permissionsKey {
+			return errorf(path, "a connector is registered under the name "+permissionsKey+", which bridges.permissions owns (a Switchboard bug)")
+		}
+		section, err := newSection(bridges, name, path)
+		if err != nil {
+			return err
+		}
+		if err := checkType(section.Type(), map[reflect.Type]bool{}); err != nil {
+			return errorf(path, err.Error()+" (a Switchboard bug)")
+		}
+	}
+	return nil
+}
+
+// checkType inspects every struct type reachable from t as the decoder
+// would.
+func checkType(t reflect.Type, seen map[reflect.Type]bool) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if seen[t] || t == nodeType || reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		return nil
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return checkType(t.Elem(), seen)
+	case reflect.Map:
+		if err := checkType(t.Key(), seen); err != nil {
+			return err
+		}
+		return checkType(t.Elem(), seen)
+	case reflect.Struct:
+		info, err := structInfoOf(t)
+		if err != nil {
+			return err
+		}
+		for _, key := range info.keys {
+			if err := checkType(t.FieldByIndex(info.fields[key]).Type, seen); err != nil {
+				return err
+			}
+		}
+		if info.inlineMap != nil {
+			return checkType(t.FieldByIndex(info.inlineMap).Type.Elem(), seen)
+		}
+	}
+	return nil
 }

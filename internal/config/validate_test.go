@@ -130,6 +130,42 @@ func TestValidate(t *testing.T) {
 			`config: rate_limits.login.per_second: 0 must be above 0; to turn limits off set rate_limits.enabled: false`},
 		{"register burst", func(c *Config) { c.RateLimits.Register.Burst = 0 },
 			`config: rate_limits.register.burst: 0 must be at least 1`},
+
+		// homeserver.url
+		{"homeserver url unset", func(c *Config) { c.Homeserver.URL = "" }, ""},
+		{"homeserver url http", func(c *Config) { c.Homeserver.URL = "http://127.0.0.1:8008" }, ""},
+		{"homeserver url https with path", func(c *Config) { c.Homeserver.URL = "https://example.org/matrix/" }, ""},
+		{"homeserver url IPv6", func(c *Config) { c.Homeserver.URL = "http://[::1]:8008" }, ""},
+		{"homeserver url upper-case scheme", func(c *Config) { c.Homeserver.URL = "HTTPS://matrix.example.org" }, ""},
+		{"homeserver url without scheme", func(c *Config) { c.Homeserver.URL = "matrix.example.org" },
+			`config: homeserver.url: "matrix.example.org" is not an absolute http or https URL; use the homeserver's client API address, such as http://127.0.0.1:8008 or https://matrix.example.org`},
+		{"homeserver url host:port", func(c *Config) { c.Homeserver.URL = "127.0.0.1:8008" },
+			`config: homeserver.url: "127.0.0.1:8008" is not an absolute http or https URL; use the homeserver's client API address, such as http://127.0.0.1:8008 or https://matrix.example.org`},
+		{"homeserver url other scheme", func(c *Config) { c.Homeserver.URL = "ftp://matrix.example.org" },
+			`config: homeserver.url: "ftp://matrix.example.org" is not an absolute http or https URL; use the homeserver's client API address, such as http://127.0.0.1:8008 or https://matrix.example.org`},
+		{"homeserver url without host", func(c *Config) { c.Homeserver.URL = "http:///_matrix" },
+			`config: homeserver.url: "http:///_matrix" is not an absolute http or https URL; use the homeserver's client API address, such as http://127.0.0.1:8008 or https://matrix.example.org`},
+		{"homeserver url port without host", func(c *Config) { c.Homeserver.URL = "http://:8008" },
+			`config: homeserver.url: "http://:8008": "" is not a host name or IP address; use the homeserver's client API address, such as http://127.0.0.1:8008 or https://matrix.example.org`},
+		{"homeserver url bad host", func(c *Config) { c.Homeserver.URL = "http://my_host:8008" },
+			`config: homeserver.url: "http://my_host:8008": "my_host" is not a host name or IP address; use the homeserver's client API address, such as http://127.0.0.1:8008 or https://matrix.example.org`},
+		{"homeserver url query", func(c *Config) { c.Homeserver.URL = "https://example.org/?x=1" },
+			`config: homeserver.url: "https://example.org/?x=1" has a query or fragment, which the API paths cannot follow; remove it, and use the homeserver's client API address, such as http://127.0.0.1:8008 or https://matrix.example.org`},
+		{"homeserver url password", func(c *Config) { c.Homeserver.URL = "https://me:s3cret@example.org" },
+			`config: homeserver.url: "https://me:xxxxx@example.org" holds a user name or password; remove it, and use the homeserver's client API address, such as http://127.0.0.1:8008 or https://matrix.example.org`},
+
+		// appservice
+		{"appservice listen all interfaces", func(c *Config) { c.Appservice.Listen = "0.0.0.0:29300" }, ""},
+		{"appservice listen without host", func(c *Config) { c.Appservice.Listen = ":29300" }, ""},
+		{"appservice listen missing", func(c *Config) { c.Appservice.Listen = "" },
+			`config: appservice.listen: missing; use 127.0.0.1:29300`},
+		{"appservice listen port alone", func(c *Config) { c.Appservice.Listen = "29300" },
+			`config: appservice.listen: "29300" is not host:port; use 127.0.0.1:29300`},
+		{"appservice listen URL", func(c *Config) { c.Appservice.Listen = "http://127.0.0.1:29300" },
+			`config: appservice.listen: "http://127.0.0.1:29300" is not host:port; use 127.0.0.1:29300`},
+		{"appservice url", func(c *Config) { c.Appservice.URL = "http://bridges:29300" }, ""},
+		{"appservice url without scheme", func(c *Config) { c.Appservice.URL = "bridges:29300" },
+			`config: appservice.url: "bridges:29300" is not an absolute http or https URL; use the address the homeserver reaches appservice.listen at, such as http://127.0.0.1:29300, or leave it empty for http://<appservice.listen>`},
 	}
 	if os.Geteuid() != 0 { // root reads any file
 		tests = append(tests, struct {
