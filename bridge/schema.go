@@ -5,6 +5,8 @@ import (
 	"embed"
 
 	"switchboard/internal/database"
+	"switchboard/portal"
+	"switchboard/puppet"
 )
 
 //go:embed migrations/*.sql
@@ -17,11 +19,13 @@ func Schema() database.Schema {
 	return database.EmbeddedSchema("bridge", "bridge_version", migrations, "migrations")
 }
 
-// Migrate brings the bridge's tables up to date and checks that the database
+// Migrate brings the bridge's tables (its queues, portals and puppets) up to date and checks that the database
 // belongs to serverName.
 func Migrate(ctx context.Context, db *database.DB, serverName string) error {
-	if err := db.Migrate(ctx, Schema()); err != nil {
-		return err
+	for _, schema := range []database.Schema{Schema(), portal.Schema(), puppet.Schema()} {
+		if err := db.Migrate(ctx, schema); err != nil {
+			return err
+		}
 	}
 	return db.BindServerName(ctx, "bridge_server", serverName)
 }

@@ -1,0 +1,270 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"switchboard/connectors"
+	"switchboard/puppet"
+)
+
+// host is the connectors.Host the bridge gives its connector.
+type host Bridge
+
+var _ connectors.Host = (*host)(nil)
+
+func (h *host) b() *Bridge { return (*Bridge)(h) }
+
+// remoteItemQ is a remote event in its chat's lane.
+type remoteItemQ struct {
+	seq    int64
+	evt    *connectors.RemoteEvent
+	queued time.Time
+}
+
+// storedRemote is a remote event as bridge_outbox keeps it.
+type storedRemote struct {
+	Event  *connectors.RemoteEvent `json:"event"`
+	Queued int64                   `json:"queued_ms"`
+}
+
+func decodeRemoteItem(r row) (*remoteItemQ, error) {
+	var s storedRemote
+	if err := json.Unmarshal(r.event, &s); err != nil {
+		return nil, err
+	}
+	if s.Event == nil {
+		return nil, fmt.Errorf("no event")
+	}
+	return &remoteItemQ{seq: r.seq, evt: s.Event, queued: time.UnixMilli(s.Queued)}, nil
+}
+
+// dedupKey says what makes a remote event a repeat: its kind and its id.
+// Events without ids (typing, membership) are never repeats.
+func dedupKey(evt *connectors.RemoteEvent) (kind, id string) {
+	switch evt.Type {
+	case connectors.EventMessage, connectors.EventEdit, connectors.EventReaction:
+		return string(evt.Type), string(evt.ID)
+	case connectors.EventDelete:
+		return string(evt.Type), string(evt.Target)
+	}
+	return "", ""
+}
+
+// Queue persists a remote event and hands it to its chat's lane.
+func (h *host) Queue(ctx context.Context, evt *connectors.RemoteEvent) error {
+	b := h.b()
+	if evt == nil {
+		return fmt.Errorf("queue: nil event")
+	}
+	if evt.Type == connectors.EventMessage && (evt.ID == "" || evt.Message == nil) {
+		return fmt.Errorf("queue %s event in %s: a message needs an ID and a Message", evt.Type, evt.Chat)
+	}
+	if evt.Chat == "" && evt.Type != connectors.EventProfile {
+		return fmt.Errorf("queue %s event: no chat", evt.Type)
+	}
+	if evt.Time.IsZero() {
+		evt.Time = time.Now()
+	}
+	if evt.Type == connectors.EventTyping {
+		// Typing is ephemeral: not worth a disk write, and stale after a
+		// restart. It still takes its place in the chat's order.
+		return b.queueEphemeralRemote(ctx, evt)
+	}
+	now := time.Now()
+	data, err := json.Marshal(storedRemote{Event: evt, Queued: now.UnixMilli()})
+	if err != nil {
+		return fmt.Errorf("queue %s event: %w", evt.Type, err)
+	}
+	key := laneKeyForRemote(evt)
+	if err := b.fromRemote.reserve(ctx, key); err != nil {
+		return err
+	}
+	kind, dedupID := dedupKey(evt)
+	it := &remoteItem{chat: string(evt.Chat), dedupKind: kind, dedupID: dedupID, event: data}
+	if err := b.committer.submit(ctx, it); err != nil {
+		b.fromRemote.release(key)
+		return err
+	}
+	if it.duplicate {
+		b.fromRemote.release(key)
+		b.log.Debug("dropping repeated remote event", slog.String("chat", string(evt.Chat)), slog.String("id", dedupID))
+		return nil
+	}
+	b.fromRemote.push(key, &remoteItemQ{seq: it.seq, evt: evt, queued: now})
+	return nil
+}
+
+// laneKeyForRemote orders a chat's events together; profile changes, which
+// belong to no chat, have a lane of their own.
+func laneKeyForRemote(evt *connectors.RemoteEvent) string {
+	if evt.Chat == "" {
+		return "\x00profile"
+	}
+	return string(evt.Chat)
+}
+
+func (b *Bridge) queueEphemeralRemote(ctx context.Context, evt *connectors.RemoteEvent) error {
+	key := laneKeyForRemote(evt)
+	if err := b.fromRemote.reserve(ctx, key); err != nil {
+		return err
+	}
+	b.fromRemote.push(key, &remoteItemQ{evt: evt, queued: time.Now()})
+	return nil
+}
+
+func (h *host) SetState(ctx context.Context, st connectors.State) { h.b().setState(ctx, st) }
+
+func (h *host) Logins(ctx context.Context) ([]*connectors.Login, error) {
+	ls, err := h.puppets.Logins(ctx, h.network)
+	if err != nil {
+		return nil, err
+	}
+	return toConnectorLogins(ls), nil
+}
+
+func toConnectorLogins(ls []*puppet.Login) []*connectors.Login {
+	out := make([]*connectors.Login, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, &connectors.Login{UserID: l.UserID, ID: connectors.LoginID(l.LoginID),
+			RemoteUser: connectors.RemoteUserID(l.RemoteID), Name: l.Name, Secret: l.Secret})
+	}
+	return out
+}
+
+func (h *host) SaveLogin(ctx context.Context, l *connectors.Login) error {
+	return h.puppets.PutLogin(ctx, &puppet.Login{Network: h.network, UserID: l.UserID, LoginID: string(l.ID),
+		RemoteID: string(l.RemoteUser), Name: l.Name, Secret: l.Secret})
+}
+
+func (h *host) DeleteLogin(ctx context.Context, user id.UserID, login connectors.LoginID) error {
+	return h.puppets.DeleteLogin(ctx, h.network, user, string(login))
+}
+
+func (h *host) PuppetUserID(user connectors.RemoteUserID) id.UserID {
+	return h.ids.puppetUserID(user)
+}
+
+func (h *host) MatrixUser(ctx context.Context, user id.UserID) (*connectors.MatrixUser, bool, error) {
+	if _, ok := h.ids.parsePuppet(user); ok || user == h.b().botUserID() {
+		return nil, false, nil
+	}
+	u, err := h.b().matrixUser(ctx, user, "")
+	return u, err == nil, err
+}
+
+func (h *host) ServerName() string { return h.serverName }
+
+func (h *host) Log() *slog.Logger { return h.log.With(slog.String("component", "connector")) }
+
+// matrixUser gathers what a connector needs about a Matrix user: their
+// display name (in room, when given) and their logins on this network.
+func (b *Bridge) matrixUser(ctx context.Context, user id.UserID, room id.RoomID) (*connectors.MatrixUser, error) {
+	u := &connectors.MatrixUser{ID: user}
+	if room != "" {
+		if members, err := b.bot.JoinedMembers(ctx, room); err == nil {
+			if m, ok := members[user]; ok {
+				u.DisplayName, u.AvatarURL = m.DisplayName, m.AvatarURL
+			}
+		}
+	}
+	if u.DisplayName == "" {
+		if p, err := b.bot.Profile(ctx, user); err == nil && p != nil {
+			u.DisplayName, u.AvatarURL = p.DisplayName, p.AvatarURL
+		}
+	}
+	ls, err := b.puppets.UserLogins(ctx, b.network, user)
+	if err != nil {
+		return nil, err
+	}
+	u.Logins = toConnectorLogins(ls)
+	return u, nil
+}
+
+// remoteCommitter writes remote events to bridge_outbox in batches: events
+// queued by many chats at once share one database transaction (one fsync on
+// PostgreSQL) instead of one each.
+type remoteCommitter struct {
+	queue *queueStore
+	log   *slog.Logger
+	in    chan *commitReq
+	done  chan struct{}
+}
+
+type commitReq struct {
+	item *remoteItem
+	err  chan error
+}
+
+const commitBatch = 256
+
+func newRemoteCommitter(ctx context.Context, q *queueStore, log *slog.Logger) *remoteCommitter {
+	c := &remoteCommitter{queue: q, log: log, in: make(chan *commitReq, commitBatch), done: make(chan struct{})}
+	go c.run(ctx)
+	return c
+}
+
+func (c *remoteCommitter) submit(ctx context.Context, it *remoteItem) error {
+	req := &commitReq{item: it, err: make(chan error, 1)}
+	select {
+	case c.in <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.done:
+		return errStopping
+	}
+	select {
+	case err := <-req.err:
+		return err
+	case <-c.done:
+		// The committer answers every request it took before it ends.
+		select {
+		case err := <-req.err:
+			return err
+		default:
+			return errStopping
+		}
+	}
+}
+
+func (c *remoteCommitter) run(ctx context.Context) {
+	defer close(c.done)
+	for {
+		var batch []*commitReq
+		select {
+		case req := <-c.in:
+			batch = append(batch, req)
+		case <-ctx.Done():
+			return
+		}
+	gather:
+		for len(batch) < commitBatch {
+			select {
+			case req := <-c.in:
+				batch = append(batch, req)
+			default:
+				break gather
+			}
+		}
+		items := make([]*remoteItem, len(batch))
+		for i, r := range batch {
+			items[i] = r.item
+		}
+		// A batch is written even while stopping: its producers wait for
+		// the answer, and what they were told is stored must be.
+		err := c.queue.storeRemote(context.WithoutCancel(ctx), items)
+		if err != nil {
+			c.log.Error("store remote events", slog.Any("error", err))
+		}
+		for _, r := range batch {
+			r.err <- err
+		}
+	}
+}
+
+func (c *remoteCommitter) wait() { <-c.done }
