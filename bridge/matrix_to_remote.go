@@ -12,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"switchboard/appservice"
 	"switchboard/connectors"
 	"switchboard/portal"
 )
@@ -656,6 +657,19 @@ func (b *Bridge) handleMatrixMember(ctx context.Context, evt *event.Event) {
 	}
 }
 
+// claimRoom gives a room the bot joined an alias in the bridge's namespace.
+// The spec has a homeserver push an appservice the events of rooms its users
+// are in; some homeservers (Dendrite 0.15) push only rooms whose alias, or
+// whose sender, is in the namespace, and would never show the bridge a
+// command or a message in a linked room or a management room without it.
+func (b *Bridge) claimRoom(ctx context.Context, room id.RoomID) {
+	localpart, _, _ := strings.Cut(strings.TrimPrefix(string(room), "!"), ":")
+	alias := id.NewRoomAlias(b.network+"_room."+connectors.EscapeLocalpart(localpart), b.serverName)
+	if err := b.bot.SetAlias(ctx, alias, room); err != nil && !errors.Is(err, appservice.ErrAliasTaken) {
+		b.log.Debug("claim room alias", slog.String("room_id", string(room)), slog.Any("error", err))
+	}
+}
+
 // acceptBotInvite joins the bot to a room a permitted user invited it to.
 // A direct invite from a user becomes their management room, where
 // commands need no prefix.
@@ -669,6 +683,7 @@ func (b *Bridge) acceptBotInvite(ctx context.Context, evt *event.Event, content 
 		b.log.Warn("join on invite", slog.String("room_id", string(evt.RoomID)), slog.Any("error", err))
 		return
 	}
+	b.claimRoom(ctx, evt.RoomID)
 	if content.IsDirect {
 		u, err := b.puppets.User(ctx, b.network, evt.Sender)
 		if err == nil && (u == nil || u.ManagementRoom == "") {

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"switchboard/connectors"
+	"switchboard/puppet"
 )
 
 // stateBoard holds the last reported state of every connection of a
@@ -107,7 +109,10 @@ func (b *Bridge) setState(ctx context.Context, st connectors.State) {
 	}
 	log.Info("login state", slog.String("user_id", string(st.UserID)), slog.String("login", string(st.Login)))
 	if st.Login != "" {
-		if err := b.puppets.SetLoginState(ctx, b.network, st.UserID, string(st.Login), string(st.Event), st.Message); err != nil {
+		// A login reports its first state before the login command stored
+		// it; the state is kept in memory and stored with the next change.
+		err := b.puppets.SetLoginState(ctx, b.network, st.UserID, string(st.Login), string(st.Event), st.Message)
+		if err != nil && !errors.Is(err, puppet.ErrLoginNotFound) {
 			log.Warn("store login state", slog.Any("error", err))
 		}
 	}

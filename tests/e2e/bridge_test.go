@@ -12,15 +12,14 @@ import (
 
 	"switchboard/connectors/connectortest"
 	"switchboard/internal/database"
-	"switchboard/internal/database/dbtest"
 )
 
 // TestPortalByAlias: joining #testnet_<chat> bridges the chat; messages go
 // both ways, remote users appear as puppets with their names, and the room
 // carries m.bridge state.
 func TestPortalByAlias(t *testing.T) {
-	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
-		w := newWorld(t, db, worldOptions{relay: true}, "testnet")
+	forEachSetup(t, func(t *testing.T, db *database.DB, hs string) {
+		w := newWorld(t, db, worldOptions{relay: true, hs: hs}, "testnet")
 		net := w.nets["testnet"]
 		net.CreateChat("general", "General", true)
 		net.AddUser("bob", "pw")
@@ -62,11 +61,15 @@ func TestPortalByAlias(t *testing.T) {
 // TestUnknownAliasIs404: an alias naming no chat is not found, and no room
 // is created for it.
 func TestUnknownAliasIs404(t *testing.T) {
-	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
-		w := newWorld(t, db, worldOptions{}, "testnet")
+	forEachSetup(t, func(t *testing.T, db *database.DB, hs string) {
+		w := newWorld(t, db, worldOptions{hs: hs}, "testnet")
 		alice := w.newUser("alice")
 		_, err := alice.c.JoinRoom(context.Background(), w.alias("testnet", "nosuchchat"), nil)
-		if !strings.Contains(fmt.Sprint(err), "M_NOT_FOUND") {
+		switch {
+		case err == nil:
+			t.Error("joined the alias of a chat that does not exist")
+		case hs == hsBuiltin && !strings.Contains(err.Error(), "M_NOT_FOUND"):
+			// Dendrite 0.15.2 answers 500 when the appservice says 404.
 			t.Errorf("join of an unknown chat's alias: %v, want M_NOT_FOUND", err)
 		}
 	})
@@ -76,8 +79,8 @@ func TestUnknownAliasIs404(t *testing.T) {
 // speaks on the network as themselves; without a login and with relaying
 // off, their messages are not bridged and they are told why, once.
 func TestLoginAndOwnIdentity(t *testing.T) {
-	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
-		w := newWorld(t, db, worldOptions{}, "testnet")
+	forEachSetup(t, func(t *testing.T, db *database.DB, hs string) {
+		w := newWorld(t, db, worldOptions{hs: hs}, "testnet")
 		net := w.nets["testnet"]
 		net.CreateChat("general", "General", true)
 		net.AddUser("alice", "secret-pw")
@@ -118,8 +121,8 @@ func TestLoginAndOwnIdentity(t *testing.T) {
 // TestEditsDeletesReactions: the message map carries edits, deletions and
 // reactions both ways.
 func TestEditsDeletesReactions(t *testing.T) {
-	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
-		w := newWorld(t, db, worldOptions{}, "testnet")
+	forEachSetup(t, func(t *testing.T, db *database.DB, hs string) {
+		w := newWorld(t, db, worldOptions{hs: hs}, "testnet")
 		net := w.nets["testnet"]
 		net.CreateChat("general", "General", true)
 		net.AddUser("alice", "pw")
@@ -169,6 +172,14 @@ func TestEditsDeletesReactions(t *testing.T) {
 		net.WaitMessage(t, "general", func(m connectortest.StoredMessage) bool {
 			return m.ID == stored.ID && len(m.Reactions) == 1 && m.Reactions[0].Key == "🎉"
 		})
+		if hs == hsDendrite {
+			// Dendrite 0.15.2 does not push m.room.redaction events to
+			// appservices (its appservice consumer takes new room events
+			// only, and hands redactions to other consumers), so deletions
+			// made on Matrix cannot reach a network through it.
+			t.Log("skipping Matrix-side redactions on Dendrite")
+			return
+		}
 		if _, err := alice.c.RedactEvent(ctx, room, reaction.EventID); err != nil {
 			t.Fatal(err)
 		}
@@ -183,8 +194,8 @@ func TestEditsDeletesReactions(t *testing.T) {
 // TestNetworkDownKeepsOrder: messages sent while the network is down wait,
 // then arrive once each, in order.
 func TestNetworkDownKeepsOrder(t *testing.T) {
-	dbtest.ForEach(t, func(t *testing.T, db *database.DB) {
-		w := newWorld(t, db, worldOptions{relay: true}, "testnet")
+	forEachSetup(t, func(t *testing.T, db *database.DB, hs string) {
+		w := newWorld(t, db, worldOptions{relay: true, hs: hs}, "testnet")
 		net := w.nets["testnet"]
 		net.CreateChat("general", "General", true)
 		alice := w.newUser("alice")

@@ -55,6 +55,8 @@ type worldOptions struct {
 	relay bool
 	// permissions is bridges.permissions.
 	permissions map[string]string
+	// hs is the homeserver: hsBuiltin (default) or hsDendrite.
+	hs string
 }
 
 func testLog(t *testing.T) *slog.Logger {
@@ -95,8 +97,22 @@ func newWorld(t *testing.T, db *database.DB, opts worldOptions, networks ...stri
 	for _, r := range w.regs {
 		regs = append(regs, r)
 	}
+	if opts.hs == hsDendrite {
+		w.hsURL = startDendrite(t, regs)
+	} else {
+		w.hsURL = startBuiltin(t, ctx, db, w.log, regs)
+	}
+	for _, name := range networks {
+		w.startBridge(name)
+	}
+	return w
+}
+
+// startBuiltin runs the built-in homeserver in process with the
+// registrations and returns its client API URL.
+func startBuiltin(t *testing.T, ctx context.Context, db *database.DB, log *slog.Logger, regs []*registration.Registration) string {
 	hs, err := homeserver.New(ctx, homeserver.Options{
-		ServerName: serverName, DataDir: t.TempDir(), DB: db, Log: w.log.With("component", "homeserver"),
+		ServerName: serverName, DataDir: t.TempDir(), DB: db, Log: log.With("component", "homeserver"),
 		RegistrationEnabled: true, RateLimits: config.RateLimits{Enabled: false}, MaxUploadBytes: 10 << 20,
 		Registrations: regs, AppserviceMaxBackoff: 200 * time.Millisecond,
 	})
@@ -107,11 +123,7 @@ func newWorld(t *testing.T, db *database.DB, opts worldOptions, networks ...stri
 	hs.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() { srv.Close(); hs.Close() })
-	w.hsURL = srv.URL
-	for _, name := range networks {
-		w.startBridge(name)
-	}
-	return w
+	return srv.URL
 }
 
 // startBridge starts (or restarts) network's bridge on the world's database.
