@@ -604,6 +604,36 @@ func (i *httpIntent) State(ctx context.Context, roomID id.RoomID, evtType event.
 	return nil
 }
 
+func (i *httpIntent) PowerLevels(ctx context.Context, roomID id.RoomID) (*event.PowerLevelsEventContent, error) {
+	if err := i.ready(ctx); err != nil {
+		return nil, err
+	}
+	var state mautrix.RoomStateMap
+	err := i.m.call(ctx, i.userID, func() error {
+		var err error
+		state, err = i.cli.State(ctx, roomID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get state of %s as %s: %w", roomID, i.userID, err)
+	}
+	create := state[event.StateCreate][""]
+	if create == nil {
+		return nil, fmt.Errorf("room %s has no create event: %w", roomID, ErrNotFound)
+	}
+	pl := &event.PowerLevelsEventContent{}
+	if ev := state[event.StatePowerLevels][""]; ev != nil {
+		if parsed := ev.Content.AsPowerLevels(); parsed != nil {
+			pl = parsed
+		}
+	} else {
+		// No power levels event: the creator has 100, everyone else 0.
+		pl.Users = map[id.UserID]int{create.Sender: 100}
+	}
+	pl.CreateEvent = create
+	return pl, nil
+}
+
 func (i *httpIntent) JoinedMembers(ctx context.Context, roomID id.RoomID) (map[id.UserID]Member, error) {
 	if err := i.ready(ctx); err != nil {
 		return nil, err

@@ -115,6 +115,9 @@ type Intent interface {
 	Download(ctx context.Context, uri id.ContentURIString, maxBytes int64) (data []byte, contentType string, err error)
 	// State reads one state event's content into into; ErrNotFound when absent.
 	State(ctx context.Context, roomID id.RoomID, evtType event.Type, stateKey string, into any) error
+	// PowerLevels reads a room's power levels with its create event, so
+	// GetUserLevel knows room v12's creators (whose power is not listed).
+	PowerLevels(ctx context.Context, roomID id.RoomID) (*event.PowerLevelsEventContent, error)
 	// JoinedMembers lists the room's joined members with their room profiles.
 	JoinedMembers(ctx context.Context, roomID id.RoomID) (map[id.UserID]Member, error)
 	// Profile reads userID's global profile; ErrNotFound when none.

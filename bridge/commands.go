@@ -195,8 +195,8 @@ func (b *Bridge) requireRoomPower(ctx context.Context, call *commandCall) error 
 	if call.level >= levelAdmin {
 		return nil
 	}
-	var pl event.PowerLevelsEventContent
-	if err := b.bot.State(ctx, call.room, event.StatePowerLevels, "", &pl); err != nil {
+	pl, err := b.bot.PowerLevels(ctx, call.room)
+	if err != nil {
 		return errors.New("could not read this room's power levels; try again later")
 	}
 	if pl.GetUserLevel(call.user) < 50 {
@@ -236,7 +236,11 @@ func (b *Bridge) cmdLink(ctx context.Context, call *commandCall) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("could not look up %s: %v", chat, err)
 	}
-	if _, err := b.linkRoom(ctx, call.room, chat, info); err != nil {
+	_, err = b.linkRoom(ctx, call.room, chat, info)
+	if errors.Is(err, errNoStatePower) {
+		return fmt.Sprintf("This room is now bridged to %s on %s. Note: %v.", chat, b.display, err), nil
+	}
+	if err != nil {
 		var exists *portal.ExistsError
 		if errors.As(err, &exists) {
 			if exists.RoomID == call.room {

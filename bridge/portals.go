@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"switchboard/appservice"
 	"switchboard/connectors"
 	"switchboard/portal"
 )
@@ -122,7 +123,12 @@ func (b *Bridge) bridgeStateContent(chat connectors.PortalID, name string) *even
 	}
 }
 
-// linkRoom plumbs an existing room to chat (the link command).
+// errNoStatePower: a room was linked, but the bot may not send state in it,
+// so clients cannot show what it is bridged to.
+var errNoStatePower = errors.New("linked, but I may not send state events here, so clients cannot show the bridge; give me power level 50 for that")
+
+// linkRoom plumbs an existing room to chat (the link command). The portal
+// is stored even when it returns errNoStatePower.
 func (b *Bridge) linkRoom(ctx context.Context, room id.RoomID, chat connectors.PortalID, info *connectors.ChatInfo) (*portal.Portal, error) {
 	b.portalMu.Lock()
 	defer b.portalMu.Unlock()
@@ -133,7 +139,12 @@ func (b *Bridge) linkRoom(ctx context.Context, room id.RoomID, chat connectors.P
 	}
 	key := b.bridgeStateKey(chat)
 	if _, err := b.bot.SendState(ctx, room, event.StateBridge, key, b.bridgeStateContent(chat, info.Name)); err != nil {
-		b.log.Warn("send m.bridge state", slog.String("room_id", string(room)), slog.Any("error", err))
+		b.log.Info("send m.bridge state", slog.String("room_id", string(room)), slog.Any("error", err))
+		if appservice.IsForbidden(err) {
+			err = errNoStatePower
+		}
+		b.watch(ctx, chat)
+		return p, err
 	}
 	b.watch(ctx, chat)
 	return p, nil

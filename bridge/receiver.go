@@ -104,11 +104,10 @@ func (b *Bridge) wants(head *eventHead) bool {
 	if !handledTypes[head.Type] {
 		return false
 	}
-	own := head.Sender == b.botUserID()
-	if !own {
-		_, own = b.ids.parsePuppet(head.Sender)
+	if head.Sender == b.botUserID() {
+		return false // the bot's notices and state are for Matrix only
 	}
-	if !own {
+	if _, own := b.ids.parsePuppet(head.Sender); !own {
 		return true
 	}
 	switch head.Type {
