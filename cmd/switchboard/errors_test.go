@@ -94,14 +94,15 @@ func TestUserErrorsAreOneClearLine(t *testing.T) {
 			wants: []string{"listen.federation", "not built yet"},
 		},
 		{
+			// The tests' binary has only the test networks built in.
 			name:  "bridge without connector",
 			args:  []string{"bridge", "--network", "irc"},
-			wants: []string{"--network irc", "no connector"},
+			wants: []string{"--network irc", "unknown network", "testa, testb, testnet"},
 		},
 		{
 			name:  "registration without connector",
 			args:  []string{"registration", "--network", "irc", "-o", "reg.yaml"},
-			wants: []string{"--network irc", "no connector"},
+			wants: []string{"--network irc", "unknown network", "testa, testb, testnet"},
 		},
 		{
 			name:  "bridge without --network",

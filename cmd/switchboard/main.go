@@ -71,12 +71,8 @@ uses ./switchboard.yaml when that file exists, otherwise the built-in defaults
 	return root
 }
 
-// connectorSections maps each network whose connector is built into this
-// binary to its config section (bridges.<network>). No connector exists yet.
-var connectorSections = map[string]func() any{}
-
 func configOptions() config.Options {
-	return config.Options{Bridges: connectorSections}
+	return config.Options{Bridges: connectorSections()}
 }
 
 // loadConfig reads the config named by --config, ./switchboard.yaml, or the

@@ -19,6 +19,9 @@ import (
 
 // binary is switchboard built once for the tests that run it as a user
 // would: a child process with its own working directory and environment.
+// It is built with -tags testnet, so it bridges the test chat network
+// (connectors/connectortest) as testnet, testa and testb; the production
+// binary has no such connector.
 var binary string
 
 func TestMain(m *testing.M) {
@@ -28,7 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "switchboard")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	build := exec.Command("go", "build", "-tags", "testnet", "-o", binary, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build switchboard:", err)

@@ -127,7 +127,9 @@ func TestPermissions(t *testing.T) {
 		guest.join(w.alias("testnet", "general"))
 
 		guest.send(room, "relayed guest line")
-		net.WaitMessage(t, "general", func(m connectortest.StoredMessage) bool { return m.Body == "relayed guest line" && m.RelayedFor == "guest" })
+		net.WaitMessage(t, "general", func(m connectortest.StoredMessage) bool {
+			return m.Body == "relayed guest line" && m.RelayedFor == "guest"
+		})
 		if reply := guest.command(w, "testnet", room, "!testnet link other"); !strings.Contains(reply, "needs the user permission") {
 			t.Errorf("link by a relay-level user: %q", reply)
 		}
