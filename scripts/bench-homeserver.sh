@@ -75,13 +75,7 @@ fi
 if [ -n "${SKIP_DENDRITE:-}" ]; then exit 0; fi
 
 # Dendrite
-dbin=${DENDRITE_BIN:-}
-if [ -z "$dbin" ]; then
-	dir=$(go mod download -json github.com/element-hq/dendrite@v0.15.2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
-	dbin="$work/dendrite-bin"; mkdir -p "$dbin"
-	echo "building Dendrite 0.15.2 (a few minutes)..." >&2
-	(cd "$dir" && GOFLAGS=-mod=readonly go build -o "$dbin/" ./cmd/dendrite ./cmd/generate-keys ./cmd/generate-config)
-fi
+dbin=$(scripts/build-dendrite.sh)
 dd="$work/dendrite"; mkdir -p "$dd"; d_port=$(free_port)
 (cd "$dd" && "$dbin/generate-keys" --private-key matrix_key.pem >/dev/null && "$dbin/generate-config" -dir "$dd" > dendrite.yaml)
 python3 - "$dd/dendrite.yaml" <<'PY'
