@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"maunium.net/go/mautrix/id"
@@ -67,7 +68,9 @@ type Bridge struct {
 	fromMatrix *lanes[*matrixItem]
 	fromRemote *lanes[*remoteItemQ]
 	committer  *remoteCommitter
-	started    bool
+	writes     *txnBatcher
+	started    atomic.Bool
+	startedAt  atomic.Int64 // unix ms
 	stopOnce   sync.Once
 
 	states  stateBoard
@@ -82,6 +85,8 @@ type Bridge struct {
 	// portalMu serialises portal creation, so two events for a new chat
 	// make one room.
 	portalMu sync.Mutex
+
+	memberCache memberCache
 
 	// typing is who the homeserver last said types in each room, so only
 	// changes reach the network.
@@ -149,6 +154,13 @@ func New(ctx context.Context, opts Options) (*Bridge, error) {
 	b.ids = newIDMapper(info.Name, serverName, opts.Connector)
 	b.metrics = newMetrics(info.Name)
 	b.states.init()
+	// The lanes and writers exist from here on, so the receiver and
+	// Status may run at any time; their goroutines end with Stop.
+	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	b.fromMatrix = newLanes(b.ctx, "matrix", b.log, b.handleMatrixItem)
+	b.fromRemote = newLanes(b.ctx, "remote", b.log, b.handleRemoteItem)
+	b.committer = newRemoteCommitter(b.ctx, b.queue, b.log)
+	b.writes = newTxnBatcher(b.ctx, b.db, b.log)
 	return b, nil
 }
 
@@ -165,20 +177,16 @@ func (b *Bridge) Receiver() http.Handler {
 // stopped and starts the connector. Events pushed before Start wait in the
 // database.
 func (b *Bridge) Start(ctx context.Context) error {
-	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	b.fromMatrix = newLanes(b.ctx, "matrix", b.log, b.handleMatrixItem)
-	b.fromRemote = newLanes(b.ctx, "remote", b.log, b.handleRemoteItem)
-	b.committer = newRemoteCommitter(b.ctx, b.queue, b.log)
-
 	if err := retryStartup(ctx, b.log, "register bot", func() error { return b.bot.EnsureRegistered(ctx) }); err != nil {
-		b.cancel()
+		b.Stop(ctx)
 		return err
 	}
 	if err := b.loadQueues(ctx); err != nil {
-		b.cancel()
+		b.Stop(ctx)
 		return err
 	}
-	b.started = true
+	b.startedAt.Store(time.Now().UnixMilli())
+	b.started.Store(true)
 	if err := b.conn.Start(b.ctx, (*host)(b)); err != nil {
 		b.Stop(ctx)
 		return fmt.Errorf("start %s connector: %w", b.network, err)
@@ -248,17 +256,16 @@ func (b *Bridge) loadQueues(ctx context.Context) error {
 // the database for the next start.
 func (b *Bridge) Stop(ctx context.Context) {
 	b.stopOnce.Do(func() {
-		if b.started {
+		if b.started.Load() {
 			if err := b.conn.Stop(ctx); err != nil {
 				b.log.Warn("connector stop", slog.Any("error", err))
 			}
 		}
-		if b.cancel != nil {
-			b.cancel()
-			b.committer.wait()
-			b.fromMatrix.wait()
-			b.fromRemote.wait()
-		}
+		b.cancel()
+		b.committer.wait()
+		b.writes.wait()
+		b.fromMatrix.wait()
+		b.fromRemote.wait()
 		b.log.Info("bridge stopped")
 	})
 }

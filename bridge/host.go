@@ -167,10 +167,8 @@ func (h *host) Log() *slog.Logger { return h.log.With(slog.String("component", "
 func (b *Bridge) matrixUser(ctx context.Context, user id.UserID, room id.RoomID) (*connectors.MatrixUser, error) {
 	u := &connectors.MatrixUser{ID: user}
 	if room != "" {
-		if members, err := b.bot.JoinedMembers(ctx, room); err == nil {
-			if m, ok := members[user]; ok {
-				u.DisplayName, u.AvatarURL = m.DisplayName, m.AvatarURL
-			}
+		if m, ok := b.member(ctx, room, user); ok {
+			u.DisplayName, u.AvatarURL = m.DisplayName, m.AvatarURL
 		}
 	}
 	if u.DisplayName == "" {

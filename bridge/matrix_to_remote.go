@@ -40,7 +40,7 @@ func (b *Bridge) handleMatrixItem(ctx context.Context, room string, it *matrixIt
 	if ctx.Err() != nil || it.seq == 0 {
 		return // stopping: the row stays for the next start
 	}
-	if err := b.queue.deleteInbox(ctx, it.seq); err != nil {
+	if err := b.writes.do(ctx, func(ctx context.Context) error { return b.queue.deleteInbox(ctx, it.seq) }); err != nil {
 		b.log.Error("delete inbox row", slog.Int64("seq", it.seq), slog.Any("error", err))
 	}
 }
@@ -174,10 +174,8 @@ func (b *Bridge) targets(ctx context.Context, evt *event.Event) []target {
 // sender describes a relayed sender by their name in the room.
 func (b *Bridge) sender(ctx context.Context, evt *event.Event) *connectors.Sender {
 	s := &connectors.Sender{ID: evt.Sender}
-	if members, err := b.bot.JoinedMembers(ctx, evt.RoomID); err == nil {
-		if m, ok := members[evt.Sender]; ok {
-			s.DisplayName, s.AvatarURL = m.DisplayName, m.AvatarURL
-		}
+	if m, ok := b.member(ctx, evt.RoomID, evt.Sender); ok {
+		s.DisplayName, s.AvatarURL = m.DisplayName, m.AvatarURL
 	}
 	return s
 }
@@ -283,9 +281,10 @@ func (b *Bridge) recordSent(ctx context.Context, evt *event.Event, t target, rem
 	if remoteID == "" {
 		remoteID = connectors.MessageID("mx:" + string(evt.ID))
 	}
-	err := b.portals.PutMessage(ctx, &portal.Message{Network: b.network, Chat: t.portal.RemoteID, RemoteID: string(remoteID),
+	m := &portal.Message{Network: b.network, Chat: t.portal.RemoteID, RemoteID: string(remoteID),
 		RoomID: evt.RoomID, EventID: evt.ID, Sender: evt.Sender, Kind: kind, Target: targetID, Key: key,
-		Timestamp: time.UnixMilli(evt.Timestamp)})
+		Timestamp: time.UnixMilli(evt.Timestamp)}
+	err := b.writes.do(ctx, func(ctx context.Context) error { return b.portals.PutMessage(ctx, m) })
 	if err != nil {
 		b.log.Error("record message map", slog.Any("error", err))
 	}
@@ -321,8 +320,8 @@ func (b *Bridge) toRemoteMessage(ctx context.Context, evt *event.Event, content 
 			} else if ls, err := b.puppets.UserLogins(ctx, b.network, u); err == nil && len(ls) > 0 {
 				m.Remote = connectors.RemoteUserID(ls[0].RemoteID)
 			}
-			if members, err := b.bot.JoinedMembers(ctx, evt.RoomID); err == nil {
-				m.Name = members[u].DisplayName
+			if member, ok := b.member(ctx, evt.RoomID, u); ok {
+				m.Name = member.DisplayName
 			}
 			if m.Name == "" {
 				m.Name = u.Localpart()
@@ -607,6 +606,7 @@ func (b *Bridge) handleMatrixMember(ctx context.Context, evt *event.Event) {
 		return
 	}
 	target := id.UserID(*evt.StateKey)
+	b.memberChanged(evt.RoomID, target, content)
 	if target == b.botUserID() {
 		if content.Membership == event.MembershipInvite {
 			b.acceptBotInvite(ctx, evt, content)

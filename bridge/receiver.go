@@ -54,7 +54,7 @@ var handledTypes = map[string]bool{
 // acknowledged without storing anything twice.
 func (h *receiverHandler) HandleTransaction(ctx context.Context, txn *appservice.Transaction) error {
 	b := (*Bridge)(h)
-	if !b.started || b.ctx.Err() != nil {
+	if !b.started.Load() || b.ctx.Err() != nil {
 		return errStopping // the homeserver retries
 	}
 	var keep []row
@@ -68,6 +68,14 @@ func (h *receiverHandler) HandleTransaction(ctx context.Context, txn *appservice
 			continue
 		}
 		keep = append(keep, row{key: string(head.RoomID), event: raw})
+	}
+	if len(keep) == 0 {
+		// Nothing to store: only echoes and events of no interest, which
+		// are as safe to see twice as to see once.
+		for _, raw := range txn.Ephemeral {
+			b.queueEphemeralMatrix(ctx, raw)
+		}
+		return nil
 	}
 	reserved := make([]string, 0, len(keep))
 	release := func() {

@@ -207,7 +207,7 @@ func (b *Bridge) remoteMessage(ctx context.Context, p *portal.Portal, it *remote
 // record stores a message-map row and deletes the outbox row in one
 // database transaction.
 func (b *Bridge) record(ctx context.Context, seq int64, m *portal.Message) error {
-	return b.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+	return b.writes.do(ctx, func(ctx context.Context) error {
 		if err := b.portals.PutMessage(ctx, m); err != nil {
 			return err
 		}

@@ -144,19 +144,19 @@ func (b *Bridge) Status(ctx context.Context) Status {
 	if all, err := b.portals.All(ctx, b.network); err == nil {
 		st.Portals = len(all)
 	}
-	if b.fromMatrix != nil {
-		st.QueuedFromMatrix = b.fromMatrix.depth()
-		st.QueuedFromNetwork = b.fromRemote.depth()
-	}
+	st.QueuedFromMatrix = b.fromMatrix.depth()
+	st.QueuedFromNetwork = b.fromRemote.depth()
 	for _, c := range st.Connections {
 		if c.User == "" {
 			st.Healthy = c.State == string(connectors.StateConnected)
 		}
 	}
-	if len(st.Connections) == 0 || !hasOwnConnection(st.Connections) {
-		// A connector with no connection of its own (logins only) is
-		// healthy once started.
-		st.Healthy = b.started
+	if !hasOwnConnection(st.Connections) {
+		// A connector with no connection of its own (logins only) never
+		// reports one; it counts as healthy once it has been up a while
+		// without reporting trouble, so a slow first connect is not
+		// mistaken for health.
+		st.Healthy = b.started.Load() && time.Since(time.UnixMilli(b.startedAt.Load())) > 10*time.Second
 	}
 	return st
 }

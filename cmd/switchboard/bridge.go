@@ -142,7 +142,7 @@ func runBridge(ctx context.Context, cmd *cobra.Command, cfg *config.Config, netw
 	if err != nil {
 		return err
 	}
-	b, err := bridge.New(ctx, bridge.Options{
+	nb, err := bridge.New(ctx, bridge.Options{
 		Connector:    connector,
 		Settings:     *section.Common(),
 		Matrix:       mx,
@@ -154,6 +154,7 @@ func runBridge(ctx context.Context, cmd *cobra.Command, cfg *config.Config, netw
 	if err != nil {
 		return err
 	}
+	b := &liveBridge{Bridge: nb}
 
 	ln, err := httpserver.Listen(cfg.Appservice.Listen, "appservice.listen", "SWITCHBOARD_APPSERVICE_LISTEN")
 	if err != nil {
@@ -165,12 +166,12 @@ func runBridge(ctx context.Context, cmd *cobra.Command, cfg *config.Config, netw
 	mux.Handle("/", b.Receiver()) // /_matrix/app/v1/... and the legacy paths
 	mux.Handle("GET /health", httpserver.Health(databaseCheck(db), bridgeCheck(b)))
 	mux.Handle("GET /metrics", metrics.Handler())
-	mux.Handle("GET /_switchboard/status", statusHandler(func(ctx context.Context) any { return b.Status(ctx) }))
+	mux.Handle("GET /_switchboard/status", statusHandler(func(ctx context.Context) any { return b.status(ctx) }))
 
 	// Serve before Start: the homeserver may push (and ping) while the
 	// bridge starts; pushes that come too early are refused and retried.
 	srv := startServer(ctx, ln, metrics.Instrument(mux), log)
-	if err := b.Start(ctx); err != nil {
+	if err := b.start(ctx); err != nil {
 		stopBridges(log, b)
 		srv.shutdown()
 		if ctx.Err() != nil {

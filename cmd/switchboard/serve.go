@@ -56,7 +56,7 @@ type plannedBridge struct {
 	conn    builtin
 	section connectors.Sectioned
 	reg     *registration.Registration
-	b       *bridge.Bridge
+	b       *liveBridge
 }
 
 // enabledBridges returns the built-in networks whose section says enabled:
@@ -146,7 +146,7 @@ func serve(ctx context.Context, cfg *config.Config, cmd *cobra.Command) error {
 	bridgeLog := log.With(slog.String("component", "bridge"))
 	internalMux := http.NewServeMux()
 	checks := []httpserver.Check{databaseCheck(db)}
-	bridges := make([]*bridge.Bridge, 0, len(planned))
+	bridges := make([]*liveBridge, 0, len(planned))
 	for _, p := range planned {
 		if p.b, err = buildBridge(ctx, cfg, p, hsURL, db, bridgeLog); err != nil {
 			ln.Close()
@@ -165,7 +165,7 @@ func serve(ctx context.Context, cfg *config.Config, cmd *cobra.Command) error {
 	mux.Handle("GET /_switchboard/status", statusHandler(func(ctx context.Context) any {
 		out := map[string]bridge.Status{}
 		for _, b := range bridges {
-			out[b.Network()] = b.Status(ctx)
+			out[b.Network()] = b.status(ctx)
 		}
 		return map[string]any{"bridges": out}
 	}))
@@ -187,7 +187,7 @@ func serve(ctx context.Context, cfg *config.Config, cmd *cobra.Command) error {
 	// Start the bridges once the homeserver answers on its listener: they
 	// register their bots and join their rooms through it.
 	for i, b := range bridges {
-		if err := b.Start(ctx); err != nil {
+		if err := b.start(ctx); err != nil {
 			stopBridges(bridgeLog, bridges[:i+1]...)
 			shutdown()
 			hs.Close()
@@ -235,7 +235,7 @@ func serve(ctx context.Context, cfg *config.Config, cmd *cobra.Command) error {
 
 // buildBridge makes an enabled network's bridge for serve, talking to the
 // built-in homeserver at hsURL over the Application Service API.
-func buildBridge(ctx context.Context, cfg *config.Config, p *plannedBridge, hsURL string, db *database.DB, log *slog.Logger) (*bridge.Bridge, error) {
+func buildBridge(ctx context.Context, cfg *config.Config, p *plannedBridge, hsURL string, db *database.DB, log *slog.Logger) (*liveBridge, error) {
 	connector, err := p.conn.build(p.section)
 	if err != nil {
 		return nil, fmt.Errorf("bridges.%s: %w", p.network, err)
@@ -261,7 +261,7 @@ func buildBridge(ctx context.Context, cfg *config.Config, p *plannedBridge, hsUR
 	if err != nil {
 		return nil, fmt.Errorf("bridges.%s: %w", p.network, err)
 	}
-	return b, nil
+	return &liveBridge{Bridge: b}, nil
 }
 
 // openLogged builds the logger from the config and opens the database with

@@ -33,7 +33,7 @@ const (
 
 // interop reports whether the Dendrite runs are wanted, and the directory
 // holding its binaries. Wanted without binaries is a failure, not a skip.
-func interop(t *testing.T) (string, bool) {
+func interop(t testing.TB) (string, bool) {
 	if os.Getenv("SWITCHBOARD_INTEROP") == "" {
 		return "", false
 	}
@@ -64,7 +64,7 @@ func forEachSetup(t *testing.T, fn func(t *testing.T, db *database.DB, hs string
 
 // startDendrite runs Dendrite with the registrations on a free port and
 // returns its client API URL once it answers.
-func startDendrite(t *testing.T, regs []*registration.Registration) string {
+func startDendrite(t testing.TB, regs []*registration.Registration) string {
 	t.Helper()
 	bin, _ := interop(t)
 	dir := t.TempDir()
@@ -146,7 +146,7 @@ func startDendrite(t *testing.T, regs []*registration.Registration) string {
 	}
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ const serverName = "example.test"
 // world is one homeserver with bridges to test networks, and Matrix users
 // who talk through them.
 type world struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	db    *database.DB
 	hsURL string
@@ -57,9 +57,14 @@ type worldOptions struct {
 	permissions map[string]string
 	// hs is the homeserver: hsBuiltin (default) or hsDendrite.
 	hs string
+	// wrapConnector, httpClient and wrapReceiver instrument the bridges
+	// (benchmarks); nil leaves them as they are.
+	wrapConnector func(*connectortest.Connector) connectors.Connector
+	httpClient    *http.Client
+	wrapReceiver  func(http.Handler) http.Handler
 }
 
-func testLog(t *testing.T) *slog.Logger {
+func testLog(t testing.TB) *slog.Logger {
 	if os.Getenv("SWITCHBOARD_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -68,7 +73,7 @@ func testLog(t *testing.T) *slog.Logger {
 
 // newWorld starts the built-in homeserver on db with one bridge per network
 // name, each to a test network of its own.
-func newWorld(t *testing.T, db *database.DB, opts worldOptions, networks ...string) *world {
+func newWorld(t testing.TB, db *database.DB, opts worldOptions, networks ...string) *world {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -110,7 +115,7 @@ func newWorld(t *testing.T, db *database.DB, opts worldOptions, networks ...stri
 
 // startBuiltin runs the built-in homeserver in process with the
 // registrations and returns its client API URL.
-func startBuiltin(t *testing.T, ctx context.Context, db *database.DB, log *slog.Logger, regs []*registration.Registration) string {
+func startBuiltin(t testing.TB, ctx context.Context, db *database.DB, log *slog.Logger, regs []*registration.Registration) string {
 	hs, err := homeserver.New(ctx, homeserver.Options{
 		ServerName: serverName, DataDir: t.TempDir(), DB: db, Log: log.With("component", "homeserver"),
 		RegistrationEnabled: true, RateLimits: config.RateLimits{Enabled: false}, MaxUploadBytes: 10 << 20,
@@ -131,18 +136,26 @@ func (w *world) startBridge(name string) *bridge.Bridge {
 	t := w.t
 	t.Helper()
 	mx, err := appservice.NewHTTP(appservice.HTTPOptions{Registration: w.regs[name], HomeserverURL: w.hsURL,
-		ServerName: serverName, Log: w.log})
+		ServerName: serverName, Log: w.log, HTTPClient: w.opts.httpClient})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var conn connectors.Connector = connectortest.New(name, w.netURLs[name])
+	if w.opts.wrapConnector != nil {
+		conn = w.opts.wrapConnector(conn.(*connectortest.Connector))
+	}
 	b, err := bridge.New(w.ctx, bridge.Options{
-		Connector: connectortest.New(name, w.netURLs[name]), Settings: connectors.Settings{Enabled: true, Relay: w.opts.relay},
+		Connector: conn, Settings: connectors.Settings{Enabled: true, Relay: w.opts.relay},
 		Matrix: mx, Registration: w.regs[name], DB: w.db, Log: w.log.With("bridge", name), Permissions: w.opts.permissions,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.hooks[name].Store(&box{b.Receiver()})
+	var receiver http.Handler = b.Receiver()
+	if w.opts.wrapReceiver != nil {
+		receiver = w.opts.wrapReceiver(receiver)
+	}
+	w.hooks[name].Store(&box{receiver})
 	if err := b.Start(w.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +190,7 @@ func (w *world) alias(network, chat string) string {
 
 // user is a Matrix user with a sync loop of their own.
 type user struct {
-	t  *testing.T
+	t  testing.TB
 	c  *mautrix.Client
 	id id.UserID
 
