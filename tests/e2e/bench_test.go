@@ -167,22 +167,76 @@ func pushWatcher(next http.Handler, s *stamps) http.Handler {
 // other, so its rate is bounded by the homeserver's (or the network's)
 // answer time; chats run side by side.
 func BenchmarkBridge(b *testing.B) {
+	b.Run("latency/network_to_matrix", func(b *testing.B) { benchLatency(b, true) })
+	b.Run("latency/matrix_to_network", func(b *testing.B) { benchLatency(b, false) })
 	for _, chats := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("network_to_matrix/chats=%d", chats), func(b *testing.B) { benchDirection(b, true, chats) })
 		b.Run(fmt.Sprintf("matrix_to_network/chats=%d", chats), func(b *testing.B) { benchDirection(b, false, chats) })
 	}
 }
 
-func benchDirection(b *testing.B, toMatrix bool, chats int) {
+// benchWorld is a world whose bridge stamps messages on their way through.
+func benchWorld(b *testing.B) (w *world, toM, toN *stamps) {
 	db := dbtest.SQLite(b)
-	toM, toN := newStamps(), newStamps()
-	w := newWorld(b, db, worldOptions{relay: true,
+	toM, toN = newStamps(), newStamps()
+	w = newWorld(b, db, worldOptions{relay: true,
 		wrapConnector: func(c *connectortest.Connector) connectors.Connector {
 			return &timedConnector{Connector: c, toMatrix: toM, toNetwork: toN}
 		},
 		httpClient:   &http.Client{Transport: sendWatcher{next: http.DefaultTransport, s: toM}},
 		wrapReceiver: func(h http.Handler) http.Handler { return pushWatcher(h, toN) },
 	}, "testnet")
+	return w, toM, toN
+}
+
+// benchLatency sends one message at a time through an idle bridge: the
+// engine's own added latency, with no queue in front of it.
+func benchLatency(b *testing.B, toMatrix bool) {
+	w, toM, toN := benchWorld(b)
+	net := w.nets["testnet"]
+	net.CreateChat("c0", "Chat", true)
+	u := w.newUser("u0")
+	room := u.join(w.alias("testnet", "c0"))
+	s := toN
+	if toMatrix {
+		s = toM
+	}
+	n := max(b.N, 100)
+	b.ResetTimer()
+	for j := range n {
+		var key string
+		if toMatrix {
+			key = string(net.Post("c0", "sender", fmt.Sprintf("m%d", j)))
+		} else {
+			resp, err := u.c.SendText(context.Background(), room, fmt.Sprintf("m%d", j))
+			if err != nil {
+				b.Fatal(err)
+			}
+			key = string(resp.EventID)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			s.mu.Lock()
+			_, done := s.end[key]
+			s.mu.Unlock()
+			if done {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("message %d did not cross in 10s", j)
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	b.StopTimer()
+	lat := s.latencies()
+	b.ReportMetric(float64(percentile(lat, 0.5).Microseconds())/1000, "added_p50_ms")
+	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "added_p99_ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+func benchDirection(b *testing.B, toMatrix bool, chats int) {
+	w, toM, toN := benchWorld(b)
 	net := w.nets["testnet"]
 	users := make([]*user, chats)
 	rooms := make([]id.RoomID, chats)
