@@ -74,6 +74,14 @@ func (b *Bridge) ensurePortal(ctx context.Context, chat connectors.PortalID, inf
 		req.Preset = "private_chat"
 		req.RoomAliasName = b.ids.aliasLocalpart(chat)
 	}
+	if info.Avatar != nil {
+		if uri, err := b.uploadAvatar(ctx, info.Avatar); err != nil {
+			b.log.Debug("portal avatar", slog.String("chat", string(chat)), slog.Any("error", err))
+		} else {
+			req.InitialState = append(req.InitialState, &event.Event{Type: event.StateRoomAvatar, StateKey: new(string),
+				Content: event.Content{Parsed: &event.RoomAvatarEventContent{URL: uri}}})
+		}
+	}
 	if info.Direct && len(info.Members) > 0 {
 		// In a direct chat the remote side is the puppet, who should look
 		// like the room's other member from the start.
@@ -96,6 +104,15 @@ func (b *Bridge) ensurePortal(ctx context.Context, chat connectors.PortalID, inf
 		}
 	}
 	return p, nil
+}
+
+// uploadAvatar uploads a chat's avatar as the bot.
+func (b *Bridge) uploadAvatar(ctx context.Context, a *connectors.Attachment) (id.ContentURIString, error) {
+	data, err := b.attachmentData(ctx, a)
+	if err != nil {
+		return "", err
+	}
+	return b.bot.Upload(ctx, data, a.MimeType, a.Name)
 }
 
 // bridgeStateKey is the state key of a portal's m.bridge event.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -116,6 +117,10 @@ func (b *Bridge) puppetInRoom(ctx context.Context, user connectors.RemoteUserID,
 	return intent, nil
 }
 
+// downloadClient fetches files a connector names by URL; the timeout keeps
+// a stalled server from holding a lane for ever.
+var downloadClient = &http.Client{Timeout: 2 * time.Minute}
+
 // attachmentData returns an attachment's bytes: given, or downloaded from
 // its URL, bounded by the media limit.
 func (b *Bridge) attachmentData(ctx context.Context, a *connectors.Attachment) ([]byte, error) {
@@ -132,7 +137,7 @@ func (b *Bridge) attachmentData(ctx context.Context, a *connectors.Attachment) (
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := downloadClient.Do(req)
 	if err != nil {
 		return nil, connectors.Unavailable(err)
 	}

@@ -283,27 +283,17 @@ func (b *Bridge) remoteReaction(ctx context.Context, p *portal.Portal, it *remot
 		Target: string(evt.Target), Key: evt.Text, Timestamp: evt.Time})
 }
 
-// remoteDelete redacts the Matrix twin of a deleted message (or reaction):
-// as the puppet when it sent it, else as the bot.
+// remoteDelete redacts the Matrix twin of a deleted message (or reaction).
 func (b *Bridge) remoteDelete(ctx context.Context, p *portal.Portal, it *remoteItemQ) error {
 	target, err := b.portals.MessageByRemote(ctx, b.network, p.RemoteID, string(it.evt.Target))
 	if err != nil {
 		return err
 	}
-	if target == nil {
-		return b.done(ctx, it.seq)
-	}
-	if err := b.redactAs(ctx, target, it.seq); err != nil {
-		return err
-	}
-	return b.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		if err := b.portals.DeleteMessage(ctx, b.network, p.RemoteID, target.RemoteID); err != nil {
-			return err
-		}
-		return b.done(ctx, it.seq)
-	})
+	return b.redactTwin(ctx, p, it.seq, target)
 }
 
+// remoteUnreact redacts a reaction, found by its id or by (target, sender,
+// key) for networks whose reactions have no ids.
 func (b *Bridge) remoteUnreact(ctx context.Context, p *portal.Portal, it *remoteItemQ) error {
 	evt := it.evt
 	var target *portal.Message
@@ -316,20 +306,28 @@ func (b *Bridge) remoteUnreact(ctx context.Context, p *portal.Portal, it *remote
 	if err != nil {
 		return err
 	}
+	return b.redactTwin(ctx, p, it.seq, target)
+}
+
+// redactTwin redacts a message-map row's Matrix event and forgets the row
+// with the queue entry; a nil target (never bridged, or already gone) only
+// finishes the entry.
+func (b *Bridge) redactTwin(ctx context.Context, p *portal.Portal, seq int64, target *portal.Message) error {
 	if target == nil {
-		return b.done(ctx, it.seq)
+		return b.done(ctx, seq)
 	}
-	if err := b.redactAs(ctx, target, it.seq); err != nil {
+	if err := b.redactAs(ctx, target, seq); err != nil {
 		return err
 	}
-	return b.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+	return b.writes.do(ctx, func(ctx context.Context) error {
 		if err := b.portals.DeleteMessage(ctx, b.network, p.RemoteID, target.RemoteID); err != nil {
 			return err
 		}
-		return b.done(ctx, it.seq)
+		return b.done(ctx, seq)
 	})
 }
 
+// redactAs redacts as the puppet that sent the event, else as the bot.
 func (b *Bridge) redactAs(ctx context.Context, target *portal.Message, seq int64) error {
 	intent := b.mx.Intent(target.Sender)
 	if _, ok := b.ids.parsePuppet(target.Sender); !ok {

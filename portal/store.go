@@ -127,37 +127,10 @@ func scanMessage(row dbutil.Scannable) (*Message, error) {
 	return &m, nil
 }
 
-// one returns the single row of a query scanned by scan, or nil when there
-// is none.
-func one[T any](row dbutil.Scannable, scan func(dbutil.Scannable) (*T, error)) (*T, error) {
-	v, err := scan(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return v, err
-}
-
-// all returns every row of a query scanned by scan; an empty result is a
-// nil slice.
-func all[T any](rows dbutil.Rows, err error, scan func(dbutil.Scannable) (*T, error)) ([]*T, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
 
 // Get returns the portal of a remote chat, or nil, nil when it has none.
 func (s *Store) Get(ctx context.Context, network, remoteID string) (*Portal, error) {
-	p, err := one(s.db.QueryRow(ctx, getPortalQuery, network, remoteID), scanPortal)
+	p, err := database.One(s.db.QueryRow(ctx, getPortalQuery, network, remoteID), scanPortal)
 	if err != nil {
 		return nil, fmt.Errorf("get portal %s %s: %w", network, remoteID, err)
 	}
@@ -168,7 +141,7 @@ func (s *Store) Get(ctx context.Context, network, remoteID string) (*Portal, err
 // nil when there are none.
 func (s *Store) ByRoom(ctx context.Context, network string, roomID id.RoomID) ([]*Portal, error) {
 	rows, err := s.db.Query(ctx, portalsByRoomQuery, network, roomID)
-	ps, err := all(rows, err, scanPortal)
+	ps, err := database.All(rows, err, scanPortal)
 	if err != nil {
 		return nil, fmt.Errorf("get %s portals of %s: %w", network, roomID, err)
 	}
@@ -179,7 +152,7 @@ func (s *Store) ByRoom(ctx context.Context, network string, roomID id.RoomID) ([
 // there are none.
 func (s *Store) All(ctx context.Context, network string) ([]*Portal, error) {
 	rows, err := s.db.Query(ctx, allPortalsQuery, network)
-	ps, err := all(rows, err, scanPortal)
+	ps, err := database.All(rows, err, scanPortal)
 	if err != nil {
 		return nil, fmt.Errorf("get %s portals: %w", network, err)
 	}
@@ -262,7 +235,7 @@ func (s *Store) PutMessage(ctx context.Context, m *Message) error {
 // MessageByRemote returns the line of a remote message id in a chat, or
 // nil, nil when there is none.
 func (s *Store) MessageByRemote(ctx context.Context, network, chat, remoteID string) (*Message, error) {
-	m, err := one(s.db.QueryRow(ctx, messageByRemoteQuery, network, chat, remoteID), scanMessage)
+	m, err := database.One(s.db.QueryRow(ctx, messageByRemoteQuery, network, chat, remoteID), scanMessage)
 	if err != nil {
 		return nil, fmt.Errorf("get message %s %s %s: %w", network, chat, remoteID, err)
 	}
@@ -274,7 +247,7 @@ func (s *Store) MessageByRemote(ctx context.Context, network, chat, remoteID str
 // ordered by chat, then time. Nil when there are none.
 func (s *Store) MessagesByEvent(ctx context.Context, network string, eventID id.EventID) ([]*Message, error) {
 	rows, err := s.db.Query(ctx, messagesByEventQuery, network, eventID)
-	ms, err := all(rows, err, scanMessage)
+	ms, err := database.All(rows, err, scanMessage)
 	if err != nil {
 		return nil, fmt.Errorf("get %s messages of %s: %w", network, eventID, err)
 	}
@@ -285,7 +258,7 @@ func (s *Store) MessagesByEvent(ctx context.Context, network string, eventID id.
 // target in a chat (the oldest, should there be several), or nil, nil when
 // there is none.
 func (s *Store) ReactionByKey(ctx context.Context, network, chat, target string, sender id.UserID, key string) (*Message, error) {
-	m, err := one(s.db.QueryRow(ctx, reactionByKeyQuery, network, chat, target, sender, key), scanMessage)
+	m, err := database.One(s.db.QueryRow(ctx, reactionByKeyQuery, network, chat, target, sender, key), scanMessage)
 	if err != nil {
 		return nil, fmt.Errorf("get reaction of %s to %s %s %s: %w", sender, network, chat, target, err)
 	}

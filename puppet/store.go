@@ -2,8 +2,6 @@ package puppet
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -138,37 +136,10 @@ func scanUser(row dbutil.Scannable) (*User, error) {
 	return &u, nil
 }
 
-// one returns the single row of a query scanned by scan, or nil when there
-// is none.
-func one[T any](row dbutil.Scannable, scan func(dbutil.Scannable) (*T, error)) (*T, error) {
-	v, err := scan(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return v, err
-}
-
-// all returns every row of a query scanned by scan; an empty result is a
-// nil slice.
-func all[T any](rows dbutil.Rows, err error, scan func(dbutil.Scannable) (*T, error)) ([]*T, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
 
 // Get returns the puppet of a remote user, or nil, nil when there is none.
 func (s *Store) Get(ctx context.Context, network, remoteID string) (*Puppet, error) {
-	p, err := one(s.db.QueryRow(ctx, getPuppetQuery, network, remoteID), scanPuppet)
+	p, err := database.One(s.db.QueryRow(ctx, getPuppetQuery, network, remoteID), scanPuppet)
 	if err != nil {
 		return nil, fmt.Errorf("get puppet %s %s: %w", network, remoteID, err)
 	}
@@ -178,7 +149,7 @@ func (s *Store) Get(ctx context.Context, network, remoteID string) (*Puppet, err
 // ByUserID returns the puppet whose ghost is userID, or nil, nil when
 // there is none.
 func (s *Store) ByUserID(ctx context.Context, userID id.UserID) (*Puppet, error) {
-	p, err := one(s.db.QueryRow(ctx, puppetByUserIDQuery, userID), scanPuppet)
+	p, err := database.One(s.db.QueryRow(ctx, puppetByUserIDQuery, userID), scanPuppet)
 	if err != nil {
 		return nil, fmt.Errorf("get puppet %s: %w", userID, err)
 	}
@@ -225,7 +196,7 @@ func (s *Store) PutLogin(ctx context.Context, l *Login) error {
 // none.
 func (s *Store) Logins(ctx context.Context, network string) ([]*Login, error) {
 	rows, err := s.db.Query(ctx, loginsQuery, network)
-	ls, err := all(rows, err, scanLogin)
+	ls, err := database.All(rows, err, scanLogin)
 	if err != nil {
 		return nil, fmt.Errorf("get %s logins: %w", network, err)
 	}
@@ -236,7 +207,7 @@ func (s *Store) Logins(ctx context.Context, network string) ([]*Login, error) {
 // there are none.
 func (s *Store) UserLogins(ctx context.Context, network string, userID id.UserID) ([]*Login, error) {
 	rows, err := s.db.Query(ctx, userLoginsQuery, network, userID)
-	ls, err := all(rows, err, scanLogin)
+	ls, err := database.All(rows, err, scanLogin)
 	if err != nil {
 		return nil, fmt.Errorf("get %s logins of %s: %w", network, userID, err)
 	}
@@ -271,7 +242,7 @@ func (s *Store) SetLoginState(ctx context.Context, network string, userID id.Use
 // User returns what the bridge keeps about userID on network, or nil, nil
 // when it keeps nothing.
 func (s *Store) User(ctx context.Context, network string, userID id.UserID) (*User, error) {
-	u, err := one(s.db.QueryRow(ctx, getUserQuery, network, userID), scanUser)
+	u, err := database.One(s.db.QueryRow(ctx, getUserQuery, network, userID), scanUser)
 	if err != nil {
 		return nil, fmt.Errorf("get %s user %s: %w", network, userID, err)
 	}
@@ -293,7 +264,7 @@ func (s *Store) UserByManagementRoom(ctx context.Context, network string, roomID
 	if roomID == "" {
 		return nil, nil
 	}
-	u, err := one(s.db.QueryRow(ctx, userByManagementRoomQuery, network, roomID), scanUser)
+	u, err := database.One(s.db.QueryRow(ctx, userByManagementRoomQuery, network, roomID), scanUser)
 	if err != nil {
 		return nil, fmt.Errorf("get %s user of management room %s: %w", network, roomID, err)
 	}
