@@ -127,7 +127,6 @@ func scanMessage(row dbutil.Scannable) (*Message, error) {
 	return &m, nil
 }
 
-
 // Get returns the portal of a remote chat, or nil, nil when it has none.
 func (s *Store) Get(ctx context.Context, network, remoteID string) (*Portal, error) {
 	p, err := database.One(s.db.QueryRow(ctx, getPortalQuery, network, remoteID), scanPortal)

@@ -136,7 +136,6 @@ func scanUser(row dbutil.Scannable) (*User, error) {
 	return &u, nil
 }
 
-
 // Get returns the puppet of a remote user, or nil, nil when there is none.
 func (s *Store) Get(ctx context.Context, network, remoteID string) (*Puppet, error) {
 	p, err := database.One(s.db.QueryRow(ctx, getPuppetQuery, network, remoteID), scanPuppet)
