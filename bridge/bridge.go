@@ -88,6 +88,9 @@ type Bridge struct {
 
 	memberCache memberCache
 
+	linksMu sync.Mutex
+	links   map[id.RoomID]int // this network's chats linked to each room
+
 	// typing is who the homeserver last said types in each room, so only
 	// changes reach the network.
 	typingMu sync.Mutex
@@ -140,6 +143,7 @@ func New(ctx context.Context, opts Options) (*Bridge, error) {
 		puppetSeen:  map[connectors.RemoteUserID]*puppet.Puppet{},
 		noticedUser: map[string]bool{},
 		typing:      map[id.RoomID]map[id.UserID]bool{},
+		links:       map[id.RoomID]int{},
 	}
 	if b.display == "" {
 		b.display = info.Name
@@ -178,6 +182,10 @@ func (b *Bridge) Receiver() http.Handler {
 // database.
 func (b *Bridge) Start(ctx context.Context) error {
 	if err := retryStartup(ctx, b.log, "register bot", func() error { return b.bot.EnsureRegistered(ctx) }); err != nil {
+		b.Stop(ctx)
+		return err
+	}
+	if err := b.loadLinks(ctx); err != nil {
 		b.Stop(ctx)
 		return err
 	}

@@ -96,6 +96,7 @@ func (b *Bridge) ensurePortal(ctx context.Context, chat connectors.PortalID, inf
 	if err := b.portals.Insert(ctx, p); err != nil {
 		return nil, err
 	}
+	b.countLink(roomID, 1)
 	b.log.Info("portal created", slog.String("chat", string(chat)), slog.String("room_id", string(roomID)))
 	b.watch(ctx, chat)
 	for _, m := range info.Members {
@@ -154,6 +155,7 @@ func (b *Bridge) linkRoom(ctx context.Context, room id.RoomID, chat connectors.P
 	if err := b.portals.Insert(ctx, p); err != nil {
 		return nil, err
 	}
+	b.countLink(room, 1)
 	key := b.bridgeStateKey(chat)
 	if _, err := b.bot.SendState(ctx, room, event.StateBridge, key, b.bridgeStateContent(chat, info.Name)); err != nil {
 		b.log.Info("send m.bridge state", slog.String("room_id", string(room)), slog.Any("error", err))
@@ -172,6 +174,7 @@ func (b *Bridge) unlinkRoom(ctx context.Context, p *portal.Portal) error {
 	if err := b.portals.Delete(ctx, b.network, p.RemoteID); err != nil {
 		return err
 	}
+	b.countLink(p.RoomID, -1)
 	key := b.bridgeStateKey(connectors.PortalID(p.RemoteID))
 	if _, err := b.bot.SendState(ctx, p.RoomID, event.StateBridge, key, struct{}{}); err != nil {
 		b.log.Warn("clear m.bridge state", slog.String("room_id", string(p.RoomID)), slog.Any("error", err))
@@ -205,6 +208,29 @@ func (b *Bridge) watchAll(ctx context.Context) error {
 	}
 	for _, p := range all {
 		b.watch(ctx, connectors.PortalID(p.RemoteID))
+	}
+	return nil
+}
+
+// countLink tracks how many of this network's chats each room is linked
+// to, so the receiver can tell a room with several links (whose puppets'
+// messages it must still carry) without a database query per event.
+func (b *Bridge) countLink(room id.RoomID, delta int) {
+	b.linksMu.Lock()
+	defer b.linksMu.Unlock()
+	if b.links[room] += delta; b.links[room] <= 0 {
+		delete(b.links, room)
+	}
+}
+
+// loadLinks counts the links of every room, at start.
+func (b *Bridge) loadLinks(ctx context.Context) error {
+	all, err := b.portals.All(ctx, b.network)
+	if err != nil {
+		return fmt.Errorf("list portals: %w", err)
+	}
+	for _, p := range all {
+		b.countLink(p.RoomID, 1)
 	}
 	return nil
 }

@@ -127,8 +127,9 @@ func (b *Bridge) wants(head *eventHead) bool {
 
 // multiLink reports whether room is linked to several chats of this network.
 func (b *Bridge) multiLink(room id.RoomID) bool {
-	ps, err := b.portals.ByRoom(b.ctx, b.network, room)
-	return err == nil && len(ps) > 1
+	b.linksMu.Lock()
+	defer b.linksMu.Unlock()
+	return b.links[room] > 1
 }
 
 // queueEphemeralMatrix hands typing and receipts to their rooms' lanes
