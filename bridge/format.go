@@ -26,9 +26,12 @@ var allowedTags = map[string]bool{
 
 // droppedWithContent are tags whose content is never text for people.
 var droppedWithContent = map[string]bool{
-	"script": true, "style": true, "iframe": true, "object": true, "embed": true, "noscript": true,
+	"script": true, "style": true, "iframe": true, "object": true, "noscript": true,
 	"template": true, "head": true, "title": true, "textarea": true, "select": true, "mx-reply": true,
 }
+
+// droppedVoid are tags dropped that never have content or an end tag.
+var droppedVoid = map[string]bool{"embed": true, "input": true, "link": true, "meta": true, "base": true}
 
 var allowedAttrs = map[string]map[string]bool{
 	"font": {"data-mx-bg-color": true, "data-mx-color": true, "color": true},
@@ -51,7 +54,7 @@ func SanitizeHTML(s string) string {
 	z := xhtml.NewTokenizer(strings.NewReader(s))
 	var out strings.Builder
 	var open []string
-	skip := 0 // depth inside a droppedWithContent tag
+	var skipping []string // dropped tags whose content is being skipped
 	for {
 		tt := z.Next()
 		if tt == xhtml.ErrorToken {
@@ -60,18 +63,21 @@ func SanitizeHTML(s string) string {
 		tok := z.Token()
 		switch tt {
 		case xhtml.TextToken:
-			if skip == 0 {
-				out.WriteString(html.EscapeString(tok.Data))
+			if len(skipping) == 0 {
+				out.WriteString(escapeText(tok.Data))
 			}
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
 			name := tok.Data
-			if droppedWithContent[name] {
-				if tt == xhtml.StartTagToken {
-					skip++
-				}
+			if droppedVoid[name] {
 				continue
 			}
-			if skip > 0 || !allowedTags[name] || len(open) >= maxNesting {
+			if droppedWithContent[name] {
+				// Even written as <script/>, the tokenizer reads what
+				// follows as the tag's content, up to its end tag.
+				skipping = append(skipping, name)
+				continue
+			}
+			if len(skipping) > 0 || !allowedTags[name] || len(open) >= maxNesting {
 				continue
 			}
 			out.WriteString(startTag(name, tok.Attr))
@@ -85,13 +91,14 @@ func SanitizeHTML(s string) string {
 			open = append(open, name)
 		case xhtml.EndTagToken:
 			name := tok.Data
-			if droppedWithContent[name] {
-				if skip > 0 {
-					skip--
+			if len(skipping) > 0 {
+				// Only the matching end tag ends a skipped region.
+				if skipping[len(skipping)-1] == name {
+					skipping = skipping[:len(skipping)-1]
 				}
 				continue
 			}
-			if skip > 0 || !allowedTags[name] {
+			if !allowedTags[name] {
 				continue
 			}
 			// Close up to the matching open tag; a stray end tag is dropped.
@@ -136,7 +143,7 @@ func startTag(name string, attrs []xhtml.Attribute) string {
 				continue
 			}
 		}
-		b.WriteString(" " + key + `="` + html.EscapeString(val) + `"`)
+		b.WriteString(" " + key + `="` + escapeText(val) + `"`)
 	}
 	b.WriteString(">")
 	return b.String()
@@ -148,4 +155,11 @@ func safeLink(href string) bool {
 		return false
 	}
 	return allowedSchemes[strings.ToLower(u.Scheme)]
+}
+
+// escapeText escapes text for HTML, carriage returns included: a parser
+// turns a raw CR into a newline, so one kept raw would not survive a second
+// pass unchanged.
+func escapeText(s string) string {
+	return strings.ReplaceAll(html.EscapeString(s), "\r", "&#13;")
 }

@@ -43,8 +43,8 @@ func (m idMapper) parsePuppet(userID id.UserID) (connectors.RemoteUserID, bool) 
 	if m.custom != nil {
 		return m.custom.ParsePuppetLocalpart(localpart)
 	}
-	raw, ok := connectors.UnescapeLocalpart(localpart[len(m.prefix):])
-	if !ok || raw == "" {
+	raw, ok := canonical(localpart[len(m.prefix):])
+	if !ok {
 		return "", false
 	}
 	return connectors.RemoteUserID(raw), true
@@ -74,9 +74,21 @@ func (m idMapper) parseAlias(alias id.RoomAlias) (connectors.PortalID, bool) {
 	if m.custom != nil {
 		return m.custom.ParseAliasLocalpart(localpart)
 	}
-	raw, ok := connectors.UnescapeLocalpart(localpart[len(m.prefix):])
-	if !ok || raw == "" {
+	raw, ok := canonical(localpart[len(m.prefix):])
+	if !ok {
 		return "", false
 	}
 	return connectors.PortalID(raw), true
+}
+
+// canonical unescapes an escaped id, accepting only the one form
+// EscapeLocalpart writes: otherwise many Matrix ids (=61lice, alice) would
+// name one remote id, and an alias query could hang any number of variant
+// aliases on one portal.
+func canonical(escaped string) (string, bool) {
+	raw, ok := connectors.UnescapeLocalpart(escaped)
+	if !ok || raw == "" || connectors.EscapeLocalpart(raw) != escaped {
+		return "", false
+	}
+	return raw, true
 }

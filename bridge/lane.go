@@ -57,6 +57,9 @@ func (ls *lanes[T]) get(key string) *lane[T] {
 // reserve waits for room in key's lane. Every successful reserve is followed
 // by exactly one push or release.
 func (ls *lanes[T]) reserve(ctx context.Context, key string) error {
+	if err := ls.ctx.Err(); err != nil {
+		return fmt.Errorf("bridge stopping: %w", err)
+	}
 	l := ls.get(key)
 	select {
 	case l.slots <- struct{}{}:

@@ -38,6 +38,8 @@ func parsePermissions(raw map[string]string, serverName string) (permissions, er
 	for key, value := range raw {
 		var l level
 		switch strings.ToLower(value) {
+		case "none":
+			l = levelNone
 		case "relay":
 			l = levelRelay
 		case "user":
@@ -45,7 +47,7 @@ func parsePermissions(raw map[string]string, serverName string) (permissions, er
 		case "admin":
 			l = levelAdmin
 		default:
-			return p, fmt.Errorf("bridges.permissions[%q]: unknown level %q; use relay, user or admin", key, value)
+			return p, fmt.Errorf("bridges.permissions[%q]: unknown level %q; use none, relay, user or admin", key, value)
 		}
 		switch {
 		case key == "*":

@@ -89,7 +89,6 @@ func TestPermissionsUnknownLevel(t *testing.T) {
 		{"@alice:example.org", "superuser"},
 		{"example.org", ""},
 		{"*", "admin "}, // no trimming
-		{"*", "none"},   // not a level one can set (see the report)
 		{"example.org", "users"},
 	} {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {

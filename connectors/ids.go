@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // PortalID identifies a remote chat within its network, as the connector
@@ -25,7 +26,7 @@ type LoginID string
 // is folded, two ids that differ only in case meet; networks whose ids are
 // case-insensitive (IRC nicks, JIDs) want exactly that.
 func EscapeLocalpart(s string) string {
-	s = strings.ToLower(s)
+	s = lowerValid(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
@@ -82,4 +83,24 @@ func unhex(c byte) (byte, bool) {
 		return c - 'a' + 10, true
 	}
 	return 0, false
+}
+
+// lowerValid lower-cases the valid UTF-8 in s and keeps every invalid byte
+// as it is (strings.ToLower would turn each into U+FFFD, so ids differing
+// only there, such as Latin-1 channel names, would meet).
+func lowerValid(s string) string {
+	if utf8.ValidString(s) {
+		return strings.ToLower(s)
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		r, size := utf8.DecodeRuneInString(s)
+		if r == utf8.RuneError && size == 1 {
+			b.WriteByte(s[0])
+		} else {
+			b.WriteString(strings.ToLower(s[:size]))
+		}
+		s = s[size:]
+	}
+	return b.String()
 }
