@@ -67,7 +67,7 @@ type Bridge struct {
 	cancel     context.CancelFunc
 	fromMatrix *lanes[*matrixItem]
 	fromRemote *lanes[*remoteItemQ]
-	committer  *remoteCommitter
+	committer  *batcher[*remoteItem]
 	writes     *txnBatcher
 	started    atomic.Bool
 	startedAt  atomic.Int64 // unix ms
