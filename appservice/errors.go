@@ -60,10 +60,6 @@ func Retryable(err error) bool {
 		}
 		return httpErr.Response.StatusCode >= 500
 	}
-	var pErr *mautrix.HTTPError
-	if errors.As(err, &pErr) {
-		return pErr.Response == nil || pErr.Response.StatusCode >= 500
-	}
 	var netErr net.Error
 	return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED)
 }

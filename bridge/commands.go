@@ -62,8 +62,11 @@ func (b *Bridge) isCommand(ctx context.Context, evt *event.Event, msg *event.Mes
 	}
 	body := strings.TrimSpace(msg.Body)
 	manage := false
-	if u, err := b.puppets.UserByManagementRoom(ctx, b.network, evt.RoomID); err == nil && u != nil && u.UserID == evt.Sender {
-		manage = true
+	// A linked room is never a management room: skip the lookup on the
+	// path every bridged message takes.
+	if !b.linked(evt.RoomID) {
+		u, err := b.puppets.UserByManagementRoom(ctx, b.network, evt.RoomID)
+		manage = err == nil && u != nil && u.UserID == evt.Sender
 	}
 	switch {
 	case hasPrefixWord(body, b.prefix):

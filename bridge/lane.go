@@ -77,6 +77,20 @@ func (ls *lanes[T]) reserve(ctx context.Context, key string) error {
 	}
 }
 
+// tryReserve takes a slot in key's lane only if one is free at once: for
+// events that are better skipped than waited for.
+func (ls *lanes[T]) tryReserve(key string) bool {
+	if ls.ctx.Err() != nil {
+		return false
+	}
+	select {
+	case ls.get(key).slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
 // release gives back a reserved slot that will not be pushed.
 func (ls *lanes[T]) release(key string) {
 	<-ls.get(key).slots

@@ -180,30 +180,6 @@ func (b *Bridge) sender(ctx context.Context, evt *event.Event) *connectors.Sende
 	return s
 }
 
-// retryRemote runs fn until it succeeds, fails for good or ctx ends: a
-// network that is down or limits the rate holds the room's lane, keeping
-// order, rather than losing the event.
-func (b *Bridge) retryRemote(ctx context.Context, log *slog.Logger, fn func() error) error {
-	wait := 100 * time.Millisecond
-	for {
-		err := fn()
-		retry, after := connectors.Retryable(err)
-		if err == nil || !retry {
-			return err
-		}
-		if after > wait {
-			wait = after
-		}
-		log.Warn("network unavailable, retrying", slog.Any("error", err), slog.Duration("wait", wait))
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(wait*2, 30*time.Second)
-	}
-}
-
 // deliverFailed reports an event that cannot reach a chat.
 func (b *Bridge) deliverFailed(ctx context.Context, evt *event.Event, chat string, err error) {
 	if ctx.Err() != nil {
@@ -233,7 +209,7 @@ func (b *Bridge) bridgeMessage(ctx context.Context, evt *event.Event, content *e
 		return
 	}
 	for _, t := range b.targets(ctx, evt) {
-		if hasChat(done, t.portal.RemoteID) {
+		if findChat(done, t.portal.RemoteID) != nil {
 			continue // delivered before a restart
 		}
 		msg, err := b.toRemoteMessage(ctx, evt, content, t)
@@ -255,15 +231,6 @@ func (b *Bridge) bridgeMessage(ctx context.Context, evt *event.Event, content *e
 		b.metrics.delivered.WithLabelValues("to_network").Inc()
 	}
 	b.metrics.latency.WithLabelValues("to_network").Observe(time.Since(start).Seconds())
-}
-
-func hasChat(ms []*portal.Message, chat string) bool {
-	for _, m := range ms {
-		if m.Chat == chat {
-			return true
-		}
-	}
-	return false
 }
 
 func findChat(ms []*portal.Message, chat string) *portal.Message {

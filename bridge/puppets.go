@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"maunium.net/go/mautrix/event"
@@ -195,11 +196,11 @@ func (b *Bridge) uploadAttachment(ctx context.Context, intent appservice.Intent,
 
 func msgTypeForMime(mime string) event.MessageType {
 	switch {
-	case len(mime) >= 6 && mime[:6] == "image/":
+	case strings.HasPrefix(mime, "image/"):
 		return event.MsgImage
-	case len(mime) >= 6 && mime[:6] == "video/":
+	case strings.HasPrefix(mime, "video/"):
 		return event.MsgVideo
-	case len(mime) >= 6 && mime[:6] == "audio/":
+	case strings.HasPrefix(mime, "audio/"):
 		return event.MsgAudio
 	}
 	return event.MsgFile

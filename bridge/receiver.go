@@ -126,10 +126,15 @@ func (b *Bridge) wants(head *eventHead) bool {
 }
 
 // multiLink reports whether room is linked to several chats of this network.
-func (b *Bridge) multiLink(room id.RoomID) bool {
+func (b *Bridge) multiLink(room id.RoomID) bool { return b.linkCount(room) > 1 }
+
+// linked reports whether room is linked to any chat of this network.
+func (b *Bridge) linked(room id.RoomID) bool { return b.linkCount(room) > 0 }
+
+func (b *Bridge) linkCount(room id.RoomID) int {
 	b.linksMu.Lock()
 	defer b.linksMu.Unlock()
-	return b.links[room] > 1
+	return b.links[room]
 }
 
 // queueEphemeralMatrix hands typing and receipts to their rooms' lanes
@@ -143,11 +148,8 @@ func (b *Bridge) queueEphemeralMatrix(ctx context.Context, raw json.RawMessage) 
 	if head.Type != event.EphemeralEventTyping.Type && head.Type != event.EphemeralEventReceipt.Type {
 		return
 	}
-	l := b.fromMatrix.get(string(head.RoomID))
-	select {
-	case l.slots <- struct{}{}:
+	if b.fromMatrix.tryReserve(string(head.RoomID)) {
 		b.fromMatrix.push(string(head.RoomID), &matrixItem{raw: raw})
-	default:
 	}
 }
 

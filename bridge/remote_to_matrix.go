@@ -41,26 +41,6 @@ func (b *Bridge) handleRemoteItem(ctx context.Context, _ string, it *remoteItemQ
 	b.metrics.latency.WithLabelValues("to_matrix").Observe(time.Since(it.queued).Seconds())
 }
 
-// retryMatrix runs fn until it succeeds, fails for good, or ctx ends. The
-// homeserver's rate limits are waited out inside the intents; what reaches
-// here as retryable is a homeserver that is down or failing.
-func (b *Bridge) retryMatrix(ctx context.Context, log *slog.Logger, fn func() error) error {
-	wait := 100 * time.Millisecond
-	for {
-		err := fn()
-		if err == nil || !appservice.Retryable(err) || ctx.Err() != nil {
-			return err
-		}
-		log.Warn("homeserver unavailable, retrying", slog.Any("error", err), slog.Duration("wait", wait))
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(wait*2, 30*time.Second)
-	}
-}
-
 // errNoPortal: the event's chat is not bridged; it is dropped.
 var errNoPortal = errors.New("chat not bridged")
 
