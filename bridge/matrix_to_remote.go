@@ -242,11 +242,18 @@ func findChat(ms []*portal.Message, chat string) *portal.Message {
 	return nil
 }
 
+// noRemoteID prefixes the message-map key of an event delivered to a
+// network that gave it no id: the row says "sent", but there is nothing
+// the network could edit, delete or react to.
+const noRemoteID = "mx:"
+
+func hasRemoteID(m *portal.Message) bool { return !strings.HasPrefix(m.RemoteID, noRemoteID) }
+
 // recordSent stores the message-map row of an event delivered to a chat.
 // A network without ids still gets a row, so a retry knows it was sent.
 func (b *Bridge) recordSent(ctx context.Context, evt *event.Event, t target, remoteID connectors.MessageID, kind, targetID, key string) {
 	if remoteID == "" {
-		remoteID = connectors.MessageID("mx:" + string(evt.ID))
+		remoteID = connectors.MessageID(noRemoteID + string(evt.ID))
 	}
 	m := &portal.Message{Network: b.network, Chat: t.portal.RemoteID, RemoteID: string(remoteID),
 		RoomID: evt.RoomID, EventID: evt.ID, Sender: evt.Sender, Kind: kind, Target: targetID, Key: key,
@@ -341,7 +348,7 @@ func (b *Bridge) remoteTwin(ctx context.Context, eventID id.EventID, chat string
 	if err != nil {
 		return ""
 	}
-	if m := findChat(ms, chat); m != nil && !strings.HasPrefix(m.RemoteID, "mx:") {
+	if m := findChat(ms, chat); m != nil && hasRemoteID(m) {
 		return connectors.MessageID(m.RemoteID)
 	}
 	return ""
@@ -369,7 +376,7 @@ func (b *Bridge) bridgeEdit(ctx context.Context, evt *event.Event, content *even
 		log := b.log.With(slog.String("chat", t.portal.RemoteID), slog.String("event_id", string(evt.ID)))
 		editor, ok := t.client.(connectors.Editor)
 		var remoteID connectors.MessageID
-		if ok && !strings.HasPrefix(twin.RemoteID, "mx:") {
+		if ok && hasRemoteID(twin) {
 			err = b.retryRemote(ctx, log, func() (err error) {
 				remoteID, err = editor.EditMessage(ctx, t.chat, connectors.MessageID(twin.RemoteID), msg)
 				return err
@@ -407,7 +414,7 @@ func (b *Bridge) bridgeReaction(ctx context.Context, evt *event.Event) {
 	for _, t := range b.targets(ctx, evt) {
 		twin := findChat(twins, t.portal.RemoteID)
 		reactor, ok := t.client.(connectors.Reactor)
-		if twin == nil || !ok || t.relayed != nil || strings.HasPrefix(twin.RemoteID, "mx:") {
+		if twin == nil || !ok || t.relayed != nil || !hasRemoteID(twin) {
 			continue // a relayed reaction would be the bot's: better none
 		}
 		var remoteID connectors.MessageID
@@ -438,7 +445,7 @@ func (b *Bridge) bridgeRedaction(ctx context.Context, evt *event.Event) {
 	}
 	for _, t := range b.targets(ctx, evt) {
 		twin := findChat(twins, t.portal.RemoteID)
-		if twin == nil || strings.HasPrefix(twin.RemoteID, "mx:") {
+		if twin == nil || !hasRemoteID(twin) {
 			continue
 		}
 		log := b.log.With(slog.String("chat", t.portal.RemoteID), slog.String("event_id", string(evt.ID)))
@@ -553,7 +560,7 @@ func (b *Bridge) bridgeReceipts(ctx context.Context, evt *event.Event) {
 			for _, t := range b.targets(ctx, fake) {
 				twin := findChat(twins, t.portal.RemoteID)
 				marker, ok := t.client.(connectors.ReadMarker)
-				if twin == nil || !ok || t.relayed != nil || strings.HasPrefix(twin.RemoteID, "mx:") {
+				if twin == nil || !ok || t.relayed != nil || !hasRemoteID(twin) {
 					continue
 				}
 				if err := marker.MarkRead(ctx, t.chat, connectors.MessageID(twin.RemoteID)); err != nil {

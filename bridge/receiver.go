@@ -69,12 +69,14 @@ func (h *receiverHandler) HandleTransaction(ctx context.Context, txn *appservice
 		}
 		keep = append(keep, row{key: string(head.RoomID), event: raw})
 	}
+	// Typing and receipts are not stored (see queueEphemeralMatrix), and a
+	// repeated transaction repeating them is harmless.
+	for _, raw := range txn.Ephemeral {
+		b.queueEphemeralMatrix(ctx, raw)
+	}
 	if len(keep) == 0 {
 		// Nothing to store: only echoes and events of no interest, which
 		// are as safe to see twice as to see once.
-		for _, raw := range txn.Ephemeral {
-			b.queueEphemeralMatrix(ctx, raw)
-		}
 		return nil
 	}
 	reserved := make([]string, 0, len(keep))
@@ -97,9 +99,6 @@ func (h *receiverHandler) HandleTransaction(ctx context.Context, txn *appservice
 	}
 	for _, r := range rows {
 		b.fromMatrix.push(r.key, &matrixItem{seq: r.seq, raw: r.event})
-	}
-	for _, raw := range txn.Ephemeral {
-		b.queueEphemeralMatrix(ctx, raw)
 	}
 	return nil
 }
