@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +40,12 @@ type Options struct {
 	// MaxMediaBytes bounds a file carried between Matrix and the network;
 	// zero means 50 MiB.
 	MaxMediaBytes int64
+	// MediaURL is the homeserver's public base URL, such as
+	// https://matrix.example.org, for links to files on networks that can
+	// only link (Attachment.PublicURL, Host.UploadMedia): the homeserver's
+	// unauthenticated /_matrix/media/v3/download path under it. "" means no
+	// links: such networks then get the mxc:// URI.
+	MediaURL string
 }
 
 // Bridge is one network's appservice: it carries events between the
@@ -56,6 +63,7 @@ type Bridge struct {
 	log        *slog.Logger
 	perms      permissions
 	maxMedia   int64
+	mediaURL   string
 	prefix     string // command prefix in rooms, "!<network>"
 	ids        idMapper
 
@@ -72,6 +80,9 @@ type Bridge struct {
 	started    atomic.Bool
 	startedAt  atomic.Int64 // unix ms
 	stopOnce   sync.Once
+	// background counts goroutines that outlive the event that started
+	// them (a link waiting for the network's consent); Stop waits for them.
+	background sync.WaitGroup
 
 	states  stateBoard
 	metrics *metrics
@@ -137,6 +148,7 @@ func New(ctx context.Context, opts Options) (*Bridge, error) {
 		log:         opts.Log.With(slog.String("network", info.Name)),
 		perms:       perms,
 		maxMedia:    opts.MaxMediaBytes,
+		mediaURL:    strings.TrimRight(opts.MediaURL, "/"),
 		portals:     portal.NewStore(opts.DB),
 		puppets:     puppet.NewStore(opts.DB),
 		queue:       q,
@@ -270,6 +282,7 @@ func (b *Bridge) Stop(ctx context.Context) {
 			}
 		}
 		b.cancel()
+		b.background.Wait()
 		b.committer.wait()
 		b.writes.wait()
 		b.fromMatrix.wait()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"time"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -239,21 +240,65 @@ func (b *Bridge) cmdLink(ctx context.Context, call *commandCall) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("could not look up %s: %v", chat, err)
 	}
-	_, err = b.linkRoom(ctx, call.room, chat, info)
+	if approver, ok := b.conn.(connectors.LinkApprover); ok {
+		if p, err := b.portals.Get(ctx, b.network, string(chat)); err == nil && p != nil {
+			return "", linkExistsError(chat, &portal.ExistsError{RoomID: p.RoomID}, call.room)
+		}
+		user, err := b.matrixUser(ctx, call.user, call.room)
+		if err != nil {
+			return "", errors.New("something went wrong; try again later")
+		}
+		b.background.Go(func() { b.linkWithConsent(approver, call, chat, info, user) })
+		return fmt.Sprintf("Asking %s for consent to bridge this room to %s; I will answer here.", b.display, chat), nil
+	}
+	return b.finishLink(ctx, call.room, chat, info)
+}
+
+// consentTimeout bounds the wait for a network's consent to a link.
+const consentTimeout = 6 * time.Minute
+
+// linkWithConsent waits for the network to approve a link, off the room's
+// lane, then links and reports the result in reply to the command.
+func (b *Bridge) linkWithConsent(approver connectors.LinkApprover, call *commandCall, chat connectors.PortalID, info *connectors.ChatInfo, user *connectors.MatrixUser) {
+	ctx, cancel := context.WithTimeout(b.ctx, consentTimeout)
+	defer cancel()
+	answer := ""
+	if err := approver.ApproveLink(ctx, chat, user, call.room); err != nil {
+		if b.ctx.Err() != nil {
+			return
+		}
+		answer = fmt.Sprintf("Not bridged to %s: %v", chat, err)
+	} else if reply, err := b.finishLink(ctx, call.room, chat, info); err != nil {
+		answer = err.Error()
+	} else {
+		answer = reply
+	}
+	b.reply(b.ctx, call.evt, answer)
+}
+
+// finishLink links room to chat and says how it went.
+func (b *Bridge) finishLink(ctx context.Context, room id.RoomID, chat connectors.PortalID, info *connectors.ChatInfo) (string, error) {
+	_, err := b.linkRoom(ctx, room, chat, info)
 	if errors.Is(err, errNoStatePower) {
 		return fmt.Sprintf("This room is now bridged to %s on %s. Note: %v.", chat, b.display, err), nil
 	}
 	if err != nil {
 		var exists *portal.ExistsError
 		if errors.As(err, &exists) {
-			if exists.RoomID == call.room {
-				return "", fmt.Errorf("this room is already bridged to %s", chat)
-			}
-			return "", fmt.Errorf("%s is already bridged to another room, %s; unlink it there first", chat, exists.RoomID)
+			return "", linkExistsError(chat, exists, room)
 		}
 		return "", fmt.Errorf("could not link %s: %v", chat, err)
 	}
 	return fmt.Sprintf("This room is now bridged to %s on %s.", chat, b.display), nil
+}
+
+// linkExistsError explains why a chat that already has a portal cannot be
+// linked to room.
+func linkExistsError(chat connectors.PortalID, exists *portal.ExistsError, room id.RoomID) error {
+	if exists.RoomID == room {
+		return fmt.Errorf("this room is already bridged to %s", chat)
+	}
+	return fmt.Errorf("%s is already bridged to another room, %s; unlink it there first", chat, exists.RoomID)
 }
 
 func (b *Bridge) cmdUnlink(ctx context.Context, call *commandCall) (string, error) {

@@ -183,3 +183,20 @@ func (b *Bridge) matrixUser(ctx context.Context, user id.UserID, room id.RoomID)
 	u.Logins = toConnectorLogins(ls)
 	return u, nil
 }
+
+func (h *host) BridgeChat(ctx context.Context, chat connectors.PortalID) error {
+	_, err := h.b().ensurePortal(ctx, chat, nil)
+	return err
+}
+
+func (h *host) UploadMedia(ctx context.Context, file *connectors.Attachment) (string, error) {
+	b := h.b()
+	if int64(len(file.Data)) > b.maxMedia {
+		return "", fmt.Errorf("upload %s: %d bytes is over the %d-byte media limit", file.Name, len(file.Data), b.maxMedia)
+	}
+	uri, err := b.bot.Upload(ctx, file.Data, file.MimeType, file.Name)
+	if err != nil {
+		return "", fmt.Errorf("upload %s: %w", file.Name, err)
+	}
+	return b.publicMediaURL(uri, file.Name), nil
+}

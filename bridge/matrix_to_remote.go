@@ -144,9 +144,12 @@ func (b *Bridge) targets(ctx context.Context, evt *event.Event) []target {
 			continue // the chat it came from
 		}
 		t := target{portal: p, chat: connectors.PortalID(p.RemoteID)}
-		if o == nil {
+		switch {
+		case o == nil && lvl >= levelUser:
 			t.client, err = b.conn.ClientFor(ctx, user)
-		} else {
+		case o == nil:
+			err = connectors.ErrNoIdentity // relay-only users get no identity of their own
+		default:
 			err = connectors.ErrNoIdentity // a puppet of this network has no other identity on it
 		}
 		if errors.Is(err, connectors.ErrNoIdentity) {
@@ -320,6 +323,9 @@ func (b *Bridge) toRemoteMessage(ctx context.Context, evt *event.Event, content 
 				a.MimeType = c.Info.MimeType
 			}
 			a.Width, a.Height = c.Info.Width, c.Info.Height
+		}
+		if b.mediaURL != "" {
+			a.PublicURL = b.publicMediaURL(c.URL, a.Name)
 		}
 		msg.Attachment = a
 		if caption := c.GetCaption(); caption != "" {
@@ -587,7 +593,12 @@ func (b *Bridge) handleMatrixMember(ctx context.Context, evt *event.Event) {
 		}
 		return
 	}
-	if _, own := b.ids.parsePuppet(target); own || target != evt.Sender && content.Membership == event.MembershipJoin {
+	remote, own := b.ids.parsePuppet(target)
+	if own && content.Membership == event.MembershipInvite && content.IsDirect {
+		b.openDirect(ctx, evt, remote)
+		return
+	}
+	if own || target != evt.Sender && content.Membership == event.MembershipJoin {
 		return
 	}
 	var join bool

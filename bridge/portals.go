@@ -74,6 +74,10 @@ func (b *Bridge) ensurePortal(ctx context.Context, chat connectors.PortalID, inf
 		req.Preset = "private_chat"
 		req.RoomAliasName = b.ids.aliasLocalpart(chat)
 	}
+	if info.HistoryVisibility != "" {
+		req.InitialState = append(req.InitialState, &event.Event{Type: event.StateHistoryVisibility, StateKey: new(string),
+			Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: info.HistoryVisibility}}})
+	}
 	if info.Avatar != nil {
 		if uri, err := b.uploadAvatar(ctx, info.Avatar); err != nil {
 			b.log.Debug("portal avatar", slog.String("chat", string(chat)), slog.Any("error", err))

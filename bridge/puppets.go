@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -204,4 +205,19 @@ func msgTypeForMime(mime string) event.MessageType {
 		return event.MsgAudio
 	}
 	return event.MsgFile
+}
+
+// publicMediaURL is a link to uploaded media that opens without a Matrix
+// account: the homeserver's unauthenticated download path under the
+// configured public URL, or the mxc:// URI itself when none is configured.
+func (b *Bridge) publicMediaURL(uri id.ContentURIString, name string) string {
+	parsed, err := uri.Parse()
+	if b.mediaURL == "" || err != nil {
+		return string(uri)
+	}
+	link := b.mediaURL + "/_matrix/media/v3/download/" + url.PathEscape(parsed.Homeserver) + "/" + url.PathEscape(parsed.FileID)
+	if name != "" {
+		link += "/" + url.PathEscape(name)
+	}
+	return link
 }

@@ -3,6 +3,8 @@ package connectors
 import (
 	"context"
 	"time"
+
+	"maunium.net/go/mautrix/id"
 )
 
 // Optional capabilities. The bridge checks for each by type assertion on the
@@ -134,4 +136,25 @@ type Watcher interface {
 	WatchChat(ctx context.Context, chat PortalID) error
 	// UnwatchChat is called when a chat's last portal is unlinked.
 	UnwatchChat(ctx context.Context, chat PortalID) error
+}
+
+// LinkApprover is a Connector whose network must agree before a Matrix room
+// is linked to one of its chats (IRC networks ask a channel operator). The
+// bridge asks after its own checks pass, without holding up the room, and
+// links only when ApproveLink returns nil.
+type LinkApprover interface {
+	// ApproveLink asks the chat's owners whether user may link room to chat
+	// and waits for the answer (or for ctx). Its error is shown in the room,
+	// so it says who refused or why nobody answered.
+	ApproveLink(ctx context.Context, chat PortalID, user *MatrixUser, room id.RoomID) error
+}
+
+// DirectMessenger is a Connector whose users can be messaged one to one from
+// Matrix: inviting a puppet to a direct room opens a private chat with its
+// remote user.
+type DirectMessenger interface {
+	// DirectChat returns the private chat between user and remote, with its
+	// description (Direct set). It returns ErrNoIdentity when user cannot
+	// message remote as themselves and the network has no relay for it.
+	DirectChat(ctx context.Context, user *MatrixUser, remote RemoteUserID) (PortalID, *ChatInfo, error)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
 
@@ -139,6 +140,10 @@ type ChatInfo struct {
 	// for a direct chat, the Matrix user it is with. A direct chat without
 	// anyone to invite is not bridged.
 	Invite []id.UserID
+	// HistoryVisibility is who may read the room's history, when the
+	// network wants other than the preset's ("joined" for IRC, where nobody
+	// reads what was said before they came). "" keeps the preset's.
+	HistoryVisibility event.HistoryVisibility
 }
 
 // UserInfo describes a remote user for their puppet.
@@ -183,6 +188,17 @@ type Host interface {
 	// connector that acts for them; ok is false for one of this bridge's
 	// own puppets.
 	MatrixUser(ctx context.Context, user id.UserID) (u *MatrixUser, ok bool, err error)
+
+	// BridgeChat bridges chat now: it creates the chat's portal room when
+	// there is none (a channel the operator lists in the config), as an
+	// alias query would.
+	BridgeChat(ctx context.Context, chat PortalID) error
+
+	// UploadMedia stores a file in the homeserver's media repository (as the
+	// bot) and returns a link anyone can open without a Matrix account, for
+	// networks that can only link to files (an IRC message too long for its
+	// lines).
+	UploadMedia(ctx context.Context, file *Attachment) (link string, err error)
 
 	// ServerName is the homeserver's server name.
 	ServerName() string

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -150,6 +151,7 @@ func runBridge(ctx context.Context, cmd *cobra.Command, cfg *config.Config, netw
 		DB:           db,
 		Log:          log,
 		Permissions:  cfg.Permissions(),
+		MediaURL:     cmp.Or(cfg.PublicURL, cfg.Homeserver.URL),
 	})
 	if err != nil {
 		return err

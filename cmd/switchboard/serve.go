@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -257,6 +258,7 @@ func buildBridge(ctx context.Context, cfg *config.Config, p *plannedBridge, hsUR
 		DB:           db,
 		Log:          log,
 		Permissions:  cfg.Permissions(),
+		MediaURL:     cmp.Or(cfg.PublicURL, hsURL),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bridges.%s: %w", p.network, err)

@@ -47,6 +47,8 @@ type FakeHost struct {
 	users   map[id.UserID]*connectors.MatrixUser
 	hook    func(ctx context.Context, evt *connectors.RemoteEvent) error
 	wake    chan struct{}
+	bridged []connectors.PortalID
+	uploads []*connectors.Attachment
 }
 
 type dedupKey struct {
@@ -337,3 +339,36 @@ func (h *FakeHost) ServerName() string { return h.Server }
 
 // Log writes to the test's log.
 func (h *FakeHost) Log() *slog.Logger { return h.log }
+
+// BridgeChat records that the connector asked for chat to be bridged.
+func (h *FakeHost) BridgeChat(_ context.Context, chat connectors.PortalID) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !slices.Contains(h.bridged, chat) {
+		h.bridged = append(h.bridged, chat)
+	}
+	return nil
+}
+
+// Bridged returns the chats the connector asked to bridge, in order.
+func (h *FakeHost) Bridged() []connectors.PortalID {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.bridged)
+}
+
+// UploadMedia keeps the file and returns a made-up link naming it by
+// position: https://media.invalid/<n>/<name>.
+func (h *FakeHost) UploadMedia(_ context.Context, file *connectors.Attachment) (string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.uploads = append(h.uploads, file)
+	return fmt.Sprintf("https://media.invalid/%d/%s", len(h.uploads), file.Name), nil
+}
+
+// Uploads returns the files uploaded so far.
+func (h *FakeHost) Uploads() []*connectors.Attachment {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.uploads)
+}

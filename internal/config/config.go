@@ -28,9 +28,14 @@ type Config struct {
 	// and room ids.
 	ServerName string `yaml:"server_name"`
 	// DataDir is where Switchboard keeps its state on disk.
-	DataDir  string   `yaml:"data_dir"`
-	Database Database `yaml:"database"`
-	Listen   Listen   `yaml:"listen"`
+	DataDir string `yaml:"data_dir"`
+	// PublicURL is where people reach the client API from outside, such as
+	// https://matrix.example.org: bridges link files there for networks
+	// that cannot carry them. "" means http://<listen.client> for serve and
+	// homeserver.url for a bridge run on its own.
+	PublicURL string   `yaml:"public_url"`
+	Database  Database `yaml:"database"`
+	Listen    Listen   `yaml:"listen"`
 	// Registration is about accounts created through the client API.
 	Registration Registration `yaml:"registration"`
 	// Appservices are paths of appservice registration files the built-in

@@ -21,6 +21,7 @@ type envSetter struct {
 // EnvOverrides lists it for documentation and tests.
 var envSetters = []envSetter{
 	stringEnv("SWITCHBOARD_SERVER_NAME", "server_name", func(c *Config) *string { return &c.ServerName }, false),
+	stringEnv("SWITCHBOARD_PUBLIC_URL", "public_url", func(c *Config) *string { return &c.PublicURL }, true),
 	stringEnv("SWITCHBOARD_DATA_DIR", "data_dir", func(c *Config) *string { return &c.DataDir }, false),
 	// Empty, like the key left empty in the file: the SQLite database under data_dir.
 	stringEnv("SWITCHBOARD_DATABASE_URI", "database.uri", func(c *Config) *string { return &c.Database.URI }, true),

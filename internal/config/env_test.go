@@ -32,6 +32,7 @@ func TestEnvOverridesEveryKey(t *testing.T) {
 	values := map[string]string{
 		"SWITCHBOARD_SERVER_NAME":          "env.example.org",
 		"SWITCHBOARD_DATA_DIR":             "/srv/env",
+		"SWITCHBOARD_PUBLIC_URL":           "https://env.example.org",
 		"SWITCHBOARD_DATABASE_URI":         "postgres://env@db/env",
 		"SWITCHBOARD_LISTEN_CLIENT":        "[::1]:7000",
 		"SWITCHBOARD_LISTEN_FEDERATION":    "0.0.0.0:7448",
@@ -45,6 +46,7 @@ func TestEnvOverridesEveryKey(t *testing.T) {
 	file := `
 server_name: file.example.org
 data_dir: /srv/file
+public_url: https://file.example.org
 database:
   uri: postgres://file@db/file
 listen:

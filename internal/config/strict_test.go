@@ -44,7 +44,7 @@ func TestStrictErrors(t *testing.T) {
 		{
 			name: "unknown top-level key lists the keys",
 			doc:  "matrix: {}\n",
-			want: `config: matrix: unknown key (known keys: server_name, data_dir, database, listen, registration, appservices, appservice_delivery, log, media, rate_limits, homeserver, appservice, bridges)`,
+			want: `config: matrix: unknown key (known keys: server_name, data_dir, public_url, database, listen, registration, appservices, appservice_delivery, log, media, rate_limits, homeserver, appservice, bridges)`,
 		},
 		{
 			name: "unknown key that is not a plain name",
@@ -268,7 +268,7 @@ func TestStrictErrors(t *testing.T) {
 		{
 			name: "alias is followed",
 			doc:  "x: &a 1\nlisten:\n  client: &c 127.0.0.1:9000\n  federation: *c\n",
-			want: `config: x: unknown key (known keys: server_name, data_dir, database, listen, registration, appservices, appservice_delivery, log, media, rate_limits, homeserver, appservice, bridges)`,
+			want: `config: x: unknown key (known keys: server_name, data_dir, public_url, database, listen, registration, appservices, appservice_delivery, log, media, rate_limits, homeserver, appservice, bridges)`,
 		},
 
 		// The document.

@@ -69,6 +69,10 @@ func (c *Config) Validate(opts Options) error {
 			return errorf(rl.key+".burst", fmt.Sprintf("%d must be at least 1", rl.limit.Burst))
 		}
 	}
+	if err := validateHTTPURL("public_url", c.PublicURL,
+		"use the address people reach the client API at, such as https://matrix.example.org, or leave it empty"); err != nil {
+		return err
+	}
 	if err := validateHTTPURL("homeserver.url", c.Homeserver.URL,
 		"use the homeserver's client API address, such as http://127.0.0.1:8008 or https://matrix.example.org"); err != nil {
 		return err
