@@ -129,11 +129,18 @@ func (b *Bridge) runCommand(ctx context.Context, name string, call *commandCall)
 			if call.level < levelUser {
 				return fmt.Sprintf("`%s` needs the user permission.", name)
 			}
+			if c.Sensitive {
+				// The arguments are secrets: take them out of the room's history.
+				_, _ = b.bot.Redact(ctx, call.room, call.evt.ID, "credentials", appservice.SendOptions{})
+				if !call.manage {
+					return fmt.Sprintf("send `%s` in your management room (a direct chat with me), never in a shared room; change that password now if it was real", name)
+				}
+			}
 			user, err := b.matrixUser(ctx, call.user, call.room)
 			if err != nil {
 				return "Something went wrong; try again later."
 			}
-			cc := &connectors.CommandCall{User: user, Args: call.args, Admin: call.level >= levelAdmin}
+			cc := &connectors.CommandCall{User: user, Args: call.args, Room: call.room, Admin: call.level >= levelAdmin}
 			if len(call.portals) == 1 {
 				cc.Chat = connectors.PortalID(call.portals[0].RemoteID)
 			}

@@ -112,6 +112,10 @@ type Command struct {
 	Args string
 	// Help is one line for `help`.
 	Help string
+	// Sensitive marks a command whose arguments are secrets (a password):
+	// the bridge redacts the command's message whatever the outcome and
+	// runs it only in the user's management room.
+	Sensitive bool
 	// Run does it and returns the reply to post in the room. Its error is
 	// posted too, so it must say what to do.
 	Run func(ctx context.Context, call *CommandCall) (string, error)
@@ -124,6 +128,8 @@ type CommandCall struct {
 	// Chat is the portal the command was given in; "" in a management room
 	// or an unlinked room.
 	Chat PortalID
+	// Room is the Matrix room the command was sent in.
+	Room id.RoomID
 	// Admin is true when the user has the bridge's admin permission.
 	Admin bool
 }

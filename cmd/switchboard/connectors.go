@@ -19,9 +19,10 @@ type builtin struct {
 	build func(section connectors.Sectioned) (connectors.Connector, error)
 }
 
-// builtinConnectors maps each network name to its connector. No production
-// connector exists yet; connectors_testnet.go adds the test network to
-// binaries built with -tags testnet (the tests' binary, never `make build`).
+// builtinConnectors maps each network name to its connector: each
+// connectors_<network>.go registers one. connectors_testnet.go adds the
+// test network to binaries built with -tags testnet (the tests' binary,
+// never `make build`).
 var builtinConnectors = map[string]builtin{}
 
 // registerConnector adds a network to builtinConnectors, at init. A name

@@ -96,13 +96,13 @@ func TestUserErrorsAreOneClearLine(t *testing.T) {
 		{
 			// The tests' binary has only the test networks built in.
 			name:  "bridge without connector",
-			args:  []string{"bridge", "--network", "irc"},
-			wants: []string{"--network irc", "unknown network", "testa, testb, testnet"},
+			args:  []string{"bridge", "--network", "slack"},
+			wants: []string{"--network slack", "unknown network", "irc, testa, testb, testnet"},
 		},
 		{
 			name:  "registration without connector",
-			args:  []string{"registration", "--network", "irc", "-o", "reg.yaml"},
-			wants: []string{"--network irc", "unknown network", "testa, testb, testnet"},
+			args:  []string{"registration", "--network", "slack", "-o", "reg.yaml"},
+			wants: []string{"--network slack", "unknown network", "irc, testa, testb, testnet"},
 		},
 		{
 			name:  "bridge without --network",
@@ -123,9 +123,21 @@ func TestUserErrorsAreOneClearLine(t *testing.T) {
 		},
 		{
 			name:  "bridges section for a connector not built",
+			file:  "bridges:\n  slack:\n    enabled: true\n",
+			args:  []string{"config", "check"},
+			wants: []string{"config: bridges.slack:"},
+		},
+		{
+			name:  "IRC bridge without networks",
 			file:  "bridges:\n  irc:\n    enabled: true\n",
 			args:  []string{"config", "check"},
-			wants: []string{"config: bridges.irc:"},
+			wants: []string{"bridges.irc", "networks: empty"},
+		},
+		{
+			name:  "IRC network with a bad server",
+			file:  "bridges:\n  irc:\n    networks:\n      - id: libera\n        server: irc.libera.chat\n",
+			args:  []string{"config", "check"},
+			wants: []string{"bridges.irc", "networks[0].server", "host:port"},
 		},
 	}
 	for _, tc := range tests {

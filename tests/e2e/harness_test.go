@@ -62,6 +62,11 @@ type worldOptions struct {
 	wrapConnector func(*connectortest.Connector) connectors.Connector
 	httpClient    *http.Client
 	wrapReceiver  func(http.Handler) http.Handler
+	// connectors builds the connector of a network that is not a test
+	// network (irc); such networks get no connectortest.Network.
+	connectors map[string]func() connectors.Connector
+	// mediaURL is the bridges' public media base; "" uses the homeserver's.
+	mediaURL string
 }
 
 func testLog(t testing.TB) *slog.Logger {
@@ -93,6 +98,9 @@ func newWorld(t testing.TB, db *database.DB, opts worldOptions, networks ...stri
 			t.Fatal(err)
 		}
 		w.regs[name], w.hooks[name] = reg, hook
+		if opts.connectors[name] != nil {
+			continue
+		}
 		n := connectortest.NewNetwork()
 		n.SetPollTimeout(2 * time.Second)
 		w.nets[name], w.netURLs[name] = n, n.Start()
@@ -140,13 +148,23 @@ func (w *world) startBridge(name string) *bridge.Bridge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var conn connectors.Connector = connectortest.New(name, w.netURLs[name])
-	if w.opts.wrapConnector != nil {
-		conn = w.opts.wrapConnector(conn.(*connectortest.Connector))
+	var conn connectors.Connector
+	switch {
+	case w.opts.connectors[name] != nil:
+		conn = w.opts.connectors[name]()
+	case w.opts.wrapConnector != nil:
+		conn = w.opts.wrapConnector(connectortest.New(name, w.netURLs[name]))
+	default:
+		conn = connectortest.New(name, w.netURLs[name])
+	}
+	mediaURL := w.opts.mediaURL
+	if mediaURL == "" {
+		mediaURL = w.hsURL
 	}
 	b, err := bridge.New(w.ctx, bridge.Options{
 		Connector: conn, Settings: connectors.Settings{Enabled: true, Relay: w.opts.relay},
 		Matrix: mx, Registration: w.regs[name], DB: w.db, Log: w.log.With("bridge", name), Permissions: w.opts.permissions,
+		MediaURL: mediaURL,
 	})
 	if err != nil {
 		t.Fatal(err)

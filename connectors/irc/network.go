@@ -1,0 +1,770 @@
+package irc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lrstanley/girc"
+	"golang.org/x/time/rate"
+	"maunium.net/go/mautrix/id"
+
+	"switchboard/connectors"
+)
+
+// network is one IRC network: its bot and its Matrix users' connections.
+type network struct {
+	c   *Connector
+	cfg NetworkConfig
+	log *slog.Logger
+
+	// connectPacer spaces out connection attempts of all of the network's
+	// connections, so a restart or netsplit never storms the server.
+	connectPacer *rate.Limiter
+	bot          *conn
+
+	mu    sync.Mutex
+	users map[id.UserID]*conn
+	// nicks maps the folded nicks of the bridge's own connections to their
+	// Matrix users (the bot's to ""): lines from them are never bridged
+	// back.
+	nicks map[string]id.UserID
+	// members is who was in each bridged channel when last seen, so a
+	// rejoin after a reconnect shows only the difference.
+	members map[string]map[string]bool
+	// splitQuits are users who quit in a netsplit, waiting to come back.
+	splitQuits map[string]*time.Timer
+	consents   []*consentAsk
+
+	recent  recentMessages
+	idSeq   atomic.Uint64
+	started time.Time
+}
+
+func newNetwork(c *Connector, cfg NetworkConfig) *network {
+	cfg.applyDefaults()
+	return &network{
+		c:            c,
+		cfg:          cfg,
+		connectPacer: rate.NewLimiter(rate.Limit(cfg.ConnectsPerSecond), max(1, int(cfg.ConnectsPerSecond))),
+		users:        map[id.UserID]*conn{},
+		nicks:        map[string]id.UserID{},
+		members:      map[string]map[string]bool{},
+		splitQuits:   map[string]*time.Timer{},
+		recent:       newRecentMessages(10000),
+	}
+}
+
+// start connects the bot, bridges the configured channels and reconnects
+// the users' connections stored at the last run.
+func (n *network) start(logins []*connectors.Login) {
+	n.log = n.c.log.With(slog.String("irc_network", n.cfg.ID))
+	n.started = time.Now()
+	opts := connOptions{nick: n.cfg.BotNick, ident: "switchboard", realName: "Switchboard bridge bot", handle: n.handleBot}
+	if s := n.cfg.SASL; s != nil {
+		switch strings.ToUpper(s.Mechanism) {
+		case "PLAIN":
+			opts.sasl = &girc.SASLPlain{User: s.Username, Pass: s.Password}
+		case "EXTERNAL":
+			opts.sasl = &girc.SASLExternal{}
+			if cert, err := loadCert(s.CertFile, s.KeyFile); err != nil {
+				n.log.Error("SASL EXTERNAL certificate", slog.Any("error", err))
+			} else {
+				opts.tlsCert = cert
+			}
+		}
+	}
+	n.bot = newConn(n, opts)
+	n.mu.Lock()
+	n.nicks[fold(n.cfg.BotNick)] = ""
+	n.mu.Unlock()
+	for _, ch := range n.cfg.Channels {
+		n.bot.channels[fold(ch)] = ch
+	}
+	n.c.goRun(func() { n.bot.run(n.c.ctx) })
+	n.c.goRun(n.bridgeConfiguredChannels)
+	for _, l := range logins {
+		if string(l.ID) != n.cfg.ID || !*n.cfg.PerUserConnections {
+			continue
+		}
+		var s loginSecret
+		if err := json.Unmarshal(l.Secret, &s); err != nil {
+			n.log.Warn("unreadable stored IRC connection", slog.String("user_id", string(l.UserID)), slog.Any("error", err))
+			continue
+		}
+		if s.Idle {
+			continue
+		}
+		n.startUserConn(l.UserID, s)
+	}
+	if n.cfg.IdleTimeout > 0 {
+		n.c.goRun(n.closeIdle)
+	}
+}
+
+// bridgeConfiguredChannels creates the portals of the configured channels,
+// once the bot is in.
+func (n *network) bridgeConfiguredChannels() {
+	for _, ch := range n.cfg.Channels {
+		for {
+			err := n.c.host.BridgeChat(n.c.ctx, channelChat(n.cfg.ID, ch))
+			if err == nil || n.c.ctx.Err() != nil {
+				break
+			}
+			n.log.Warn("bridge configured channel", slog.String("channel", ch), slog.Any("error", err))
+			select {
+			case <-n.c.ctx.Done():
+				return
+			case <-time.After(10 * time.Second):
+			}
+		}
+	}
+}
+
+func (n *network) stop(reason string) {
+	n.mu.Lock()
+	conns := make([]*conn, 0, len(n.users)+1)
+	for _, uc := range n.users {
+		conns = append(conns, uc)
+	}
+	for _, t := range n.splitQuits {
+		t.Stop()
+	}
+	n.mu.Unlock()
+	if n.bot != nil {
+		conns = append(conns, n.bot)
+	}
+	for _, uc := range conns {
+		uc.stop(reason)
+	}
+}
+
+// localID makes a message id for a line the server gave none.
+func (n *network) localID() string {
+	return "sb-" + strconv.FormatInt(n.started.UnixNano(), 36) + "-" + strconv.FormatUint(n.idSeq.Add(1), 36)
+}
+
+// ownNick records a nick of one of the bridge's connections.
+func (n *network) ownNick(c *conn, nick string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.nicks[fold(nick)] = c.user
+}
+
+// isOwn reports whether nick is one of the bridge's connections, and whose.
+func (n *network) isOwn(nick string) (id.UserID, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	u, ok := n.nicks[fold(nick)]
+	return u, ok
+}
+
+// displayNick is nick as the network writes it, when the bot has seen it.
+func (n *network) displayNick(nick string) string {
+	if n.bot != nil && n.bot.client.IsConnected() {
+		if u := n.bot.client.LookupUser(nick); u != nil {
+			return u.Nick
+		}
+	}
+	return nick
+}
+
+// watch has the bot join channel, now and after reconnects.
+func (n *network) watch(channel string) {
+	if err := n.bot.join(n.c.ctx, channel, false); err != nil {
+		n.log.Debug("join watched channel later", slog.String("channel", channel), slog.Any("error", err))
+	}
+}
+
+func (n *network) unwatch(channel string) {
+	_ = n.bot.part(n.c.ctx, channel, "No longer bridged")
+}
+
+// channelInfo joins channel as the bot and describes it.
+func (n *network) channelInfo(ctx context.Context, channel string) (*connectors.ChatInfo, error) {
+	if err := n.bot.join(ctx, channel, true); err != nil {
+		if retryable(err) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", connectors.ErrNotFound, err)
+	}
+	info := &connectors.ChatInfo{Name: channel, Public: true, HistoryVisibility: "joined"}
+	ch := n.bot.client.LookupChannel(channel)
+	if ch == nil {
+		return info, nil
+	}
+	info.Name = ch.Name
+	info.Topic = ch.Topic
+	if ch.Modes.HasMode("i") || ch.Modes.HasMode("k") {
+		info.Public = false
+	}
+	if *n.cfg.MembershipSync {
+		for _, nick := range ch.UserList {
+			if _, own := n.isOwn(nick); !own {
+				info.Members = append(info.Members, remoteUser(n.cfg.ID, nick))
+			}
+		}
+	}
+	return info, nil
+}
+
+// queue hands an event to the bridge, logging what cannot be.
+func (n *network) queue(evt *connectors.RemoteEvent) {
+	if err := n.c.host.Queue(n.c.ctx, evt); err != nil && n.c.ctx.Err() == nil {
+		n.log.Warn("IRC event not queued", slog.String("type", string(evt.Type)), slog.String("chat", string(evt.Chat)), slog.Any("error", err))
+	}
+}
+
+// handleBot turns what the bot sees into events for Matrix. Only the bot
+// listens to channels; lines from the bridge's own connections are
+// Matrix users' and never come back.
+func (n *network) handleBot(c *conn, e *girc.Event) {
+	if e.Echo || e.Source == nil {
+		return
+	}
+	nick := e.Source.Name
+	switch e.Command {
+	case girc.PRIVMSG, girc.NOTICE:
+		if len(e.Params) < 2 {
+			return
+		}
+		target := e.Params[0]
+		if !isChannelPrefix(target[0]) {
+			n.answerConsent(nick, e.Last())
+			return
+		}
+		if _, own := n.isOwn(nick); own || !n.bridged(target) {
+			return
+		}
+		n.channelMessage(c, e, target)
+	case girc.CAP_TAGMSG:
+		if len(e.Params) < 1 || !isChannelPrefix(e.Params[0][0]) || !n.bridged(e.Params[0]) {
+			return
+		}
+		if _, own := n.isOwn(nick); own {
+			return
+		}
+		n.tagMessage(channelChat(n.cfg.ID, e.Params[0]), nick, e)
+	case girc.JOIN:
+		if len(e.Params) < 1 {
+			return
+		}
+		n.joined(e.Params[0], nick)
+	case girc.PART:
+		if len(e.Params) < 1 {
+			return
+		}
+		reason := ""
+		if len(e.Params) > 1 {
+			reason = e.Last()
+		}
+		n.left(e.Params[0], nick, reason, "")
+	case girc.KICK:
+		if len(e.Params) < 2 {
+			return
+		}
+		reason := ""
+		if len(e.Params) > 2 {
+			reason = e.Last()
+		}
+		n.left(e.Params[0], e.Params[1], reason, nick)
+	case girc.QUIT:
+		n.quit(c, nick, e.Last())
+	case girc.NICK:
+		if len(e.Params) < 1 {
+			return
+		}
+		n.renamed(c, nick, e.Params[0])
+	case girc.TOPIC:
+		if len(e.Params) < 2 || !n.bridged(e.Params[0]) {
+			return
+		}
+		n.queue(&connectors.RemoteEvent{Type: connectors.EventTopic, Chat: channelChat(n.cfg.ID, e.Params[0]),
+			Sender: n.senderOf(nick), SenderName: nick, Text: toPlain(e.Last()), Time: e.Timestamp})
+	case "REDACT": // draft/message-redaction
+		if len(e.Params) < 2 || !isChannelPrefix(e.Params[0][0]) || !n.bridged(e.Params[0]) {
+			return
+		}
+		if _, own := n.isOwn(nick); own {
+			return
+		}
+		n.queue(&connectors.RemoteEvent{Type: connectors.EventDelete, Chat: channelChat(n.cfg.ID, e.Params[0]),
+			Sender: remoteUser(n.cfg.ID, nick), Target: connectors.MessageID(e.Params[1]), Time: e.Timestamp})
+	case girc.RPL_ENDOFNAMES:
+		if len(e.Params) > 1 && n.bridged(e.Params[1]) {
+			n.reconcileMembers(c, e.Params[1])
+		}
+	}
+}
+
+// senderOf is who an event is from: a remote user, or nobody for one of
+// the bridge's own connections.
+func (n *network) senderOf(nick string) connectors.RemoteUserID {
+	if _, own := n.isOwn(nick); own {
+		return ""
+	}
+	return remoteUser(n.cfg.ID, nick)
+}
+
+// bridged reports whether the bot is meant to be in channel.
+func (n *network) bridged(channel string) bool {
+	n.bot.mu.Lock()
+	defer n.bot.mu.Unlock()
+	_, ok := n.bot.channels[fold(channel)]
+	return ok
+}
+
+// channelMessage bridges a PRIVMSG or NOTICE to a channel.
+func (n *network) channelMessage(c *conn, e *girc.Event, channel string) {
+	chat := channelChat(n.cfg.ID, channel)
+	msg := n.toMessage(e)
+	n.mentionAtStart(c, channel, msg)
+	n.recordSeen(e, msg)
+	n.queue(&connectors.RemoteEvent{Type: connectors.EventMessage, Chat: chat, Sender: remoteUser(n.cfg.ID, e.Source.Name),
+		SenderName: e.Source.Name, ID: n.messageID(e), Time: e.Timestamp, Message: msg})
+}
+
+// messageID is the line's msgid, or one of the bridge's own.
+func (n *network) messageID(e *girc.Event) connectors.MessageID {
+	if msgid, ok := e.Tags.Get("msgid"); ok && msgid != "" {
+		return connectors.MessageID(msgid)
+	}
+	return connectors.MessageID(n.localID())
+}
+
+// recordSeen remembers who wrote a message and what it said, for replies
+// and edits that refer to it later.
+func (n *network) recordSeen(e *girc.Event, msg *connectors.Message) {
+	if msgid, ok := e.Tags.Get("msgid"); ok && msgid != "" {
+		n.recent.put(msgid, e.Source.Name, msg.Body)
+	}
+}
+
+// toMessage converts a PRIVMSG, NOTICE or CTCP ACTION.
+func (n *network) toMessage(e *girc.Event) *connectors.Message {
+	text := e.Last()
+	msgType := "m.text"
+	switch {
+	case e.IsAction():
+		text = strings.TrimSuffix(strings.TrimPrefix(text, "\x01ACTION "), "\x01")
+		msgType = "m.emote"
+	case e.Command == girc.NOTICE:
+		msgType = "m.notice"
+	}
+	body, html := toMatrix(text)
+	msg := &connectors.Message{MsgType: msgTypeOf(msgType), Body: body, HTML: html}
+	if reply, ok := e.Tags.Get("+draft/reply"); ok && reply != "" {
+		msg.ReplyTo = connectors.MessageID(reply)
+	}
+	return msg
+}
+
+// mentionAtStart turns "nick: text" into a mention of nick's puppet or
+// Matrix user, when nick is in the channel.
+func (n *network) mentionAtStart(c *conn, channel string, msg *connectors.Message) {
+	if msg.HTML != "" {
+		return // formatted lines keep their formatting; the mention stays text
+	}
+	nick, rest, ok := leadingMention(msg.Body)
+	if !ok {
+		return
+	}
+	var userID id.UserID
+	mention := connectors.Mention{Name: nick}
+	if owner, own := n.isOwn(nick); own && owner != "" {
+		userID, mention.ID = owner, owner
+	} else if ch := c.client.LookupChannel(channel); ch != nil && ch.UserIn(nick) {
+		mention.Remote = remoteUser(n.cfg.ID, nick)
+		userID = n.c.host.PuppetUserID(mention.Remote)
+	} else {
+		return
+	}
+	msg.Mentions = append(msg.Mentions, mention)
+	msg.HTML = pillHTML(userID, nick) + ": " + escapeHTML(rest)
+}
+
+// tagMessage handles client-only tags: reactions and typing.
+func (n *network) tagMessage(chat connectors.PortalID, nick string, e *girc.Event) {
+	if react, ok := e.Tags.Get("+draft/react"); ok && react != "" {
+		target, _ := e.Tags.Get("+draft/reply")
+		if target == "" {
+			return
+		}
+		n.queue(&connectors.RemoteEvent{Type: connectors.EventReaction, Chat: chat, Sender: remoteUser(n.cfg.ID, nick),
+			SenderName: nick, ID: n.messageID(e), Target: connectors.MessageID(target), Text: react, Time: e.Timestamp})
+		return
+	}
+	if typing, ok := e.Tags.Get("+typing"); ok {
+		n.queue(&connectors.RemoteEvent{Type: connectors.EventTyping, Chat: chat, Sender: remoteUser(n.cfg.ID, nick),
+			Typing: typing == "active", Time: e.Timestamp})
+	}
+}
+
+// joined handles a JOIN seen by the bot.
+func (n *network) joined(channel, nick string) {
+	if !n.bridged(channel) {
+		return
+	}
+	if _, own := n.isOwn(nick); own {
+		return
+	}
+	n.rememberMember(channel, nick, true)
+	if n.cancelSplitQuit(nick) {
+		return // back from a netsplit: never shown leaving
+	}
+	if !*n.cfg.MembershipSync {
+		return
+	}
+	n.queue(&connectors.RemoteEvent{Type: connectors.EventJoin, Chat: channelChat(n.cfg.ID, channel),
+		Sender: remoteUser(n.cfg.ID, nick), SenderName: nick})
+}
+
+// left handles a PART or KICK of nick from channel.
+func (n *network) left(channel, nick, reason, kicker string) {
+	if !n.bridged(channel) {
+		return
+	}
+	if _, own := n.isOwn(nick); own {
+		return
+	}
+	n.rememberMember(channel, nick, false)
+	if !*n.cfg.MembershipSync {
+		return
+	}
+	evt := &connectors.RemoteEvent{Type: connectors.EventLeave, Chat: channelChat(n.cfg.ID, channel),
+		Sender: remoteUser(n.cfg.ID, nick), Reason: toPlain(reason)}
+	if kicker != "" {
+		evt.Kicker = n.senderOf(kicker)
+	}
+	n.queue(evt)
+}
+
+// netsplitReason matches the QUIT reason of a netsplit: the two servers
+// that lost each other.
+var netsplitReason = regexp.MustCompile(`^[\w.-]+\.[\w.-]+ [\w.-]+\.[\w.-]+$`)
+
+// quit handles a QUIT: the user leaves every bridged channel they were in,
+// except after a netsplit, when they are given time to come back.
+func (n *network) quit(c *conn, nick, reason string) {
+	if _, own := n.isOwn(nick); own {
+		return
+	}
+	u := c.client.LookupUser(nick) // girc forgets the user after this handler
+	if u == nil {
+		return
+	}
+	channels := u.ChannelList
+	if netsplitReason.MatchString(reason) {
+		n.holdSplitQuit(nick, channels, reason)
+		return
+	}
+	for _, ch := range channels {
+		n.left(ch, nick, "Quit: "+reason, "")
+	}
+}
+
+func (n *network) holdSplitQuit(nick string, channels []string, reason string) {
+	key := fold(nick)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if old := n.splitQuits[key]; old != nil {
+		old.Stop()
+	}
+	n.splitQuits[key] = time.AfterFunc(time.Duration(n.cfg.NetsplitGrace), func() {
+		n.mu.Lock()
+		delete(n.splitQuits, key)
+		n.mu.Unlock()
+		for _, ch := range channels {
+			n.left(ch, nick, "Netsplit: "+reason, "")
+		}
+	})
+}
+
+func (n *network) cancelSplitQuit(nick string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	t := n.splitQuits[fold(nick)]
+	if t == nil {
+		return false
+	}
+	delete(n.splitQuits, fold(nick))
+	return t.Stop()
+}
+
+// renamed handles a NICK change: the old nick's puppet leaves the shared
+// channels and the new nick's puppet, named after it, joins them.
+func (n *network) renamed(c *conn, from, to string) {
+	if owner, own := n.isOwn(from); own {
+		n.mu.Lock()
+		delete(n.nicks, fold(from))
+		n.nicks[fold(to)] = owner
+		n.mu.Unlock()
+		return
+	}
+	u := c.client.LookupUser(from)
+	if u == nil {
+		return
+	}
+	for _, ch := range u.ChannelList {
+		if !n.bridged(ch) {
+			continue
+		}
+		n.rememberMember(ch, from, false)
+		n.rememberMember(ch, to, true)
+		if !*n.cfg.MembershipSync {
+			continue
+		}
+		chat := channelChat(n.cfg.ID, ch)
+		n.queue(&connectors.RemoteEvent{Type: connectors.EventLeave, Chat: chat, Sender: remoteUser(n.cfg.ID, from),
+			Reason: "Now known as " + to})
+		n.queue(&connectors.RemoteEvent{Type: connectors.EventJoin, Chat: chat, Sender: remoteUser(n.cfg.ID, to), SenderName: to})
+	}
+}
+
+func (n *network) rememberMember(channel, nick string, in bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	set := n.members[fold(channel)]
+	if set == nil {
+		set = map[string]bool{}
+		n.members[fold(channel)] = set
+	}
+	if in {
+		set[fold(nick)] = true
+	} else {
+		delete(set, fold(nick))
+	}
+}
+
+// reconcileMembers compares a channel's members after the bot (re)joined
+// with those it knew: newcomers join, the missing leave.
+func (n *network) reconcileMembers(c *conn, channel string) {
+	ch := c.client.LookupChannel(channel)
+	if ch == nil {
+		return
+	}
+	now := map[string]string{}
+	for _, nick := range ch.UserList {
+		if _, own := n.isOwn(nick); !own {
+			now[fold(nick)] = nick
+		}
+	}
+	n.mu.Lock()
+	before, known := n.members[fold(channel)]
+	set := make(map[string]bool, len(now))
+	for k := range now {
+		set[k] = true
+	}
+	n.members[fold(channel)] = set
+	n.mu.Unlock()
+	if !*n.cfg.MembershipSync {
+		return
+	}
+	chat := channelChat(n.cfg.ID, channel)
+	for k, nick := range now {
+		if known && before[k] {
+			continue
+		}
+		if n.cancelSplitQuit(nick) {
+			continue
+		}
+		n.queue(&connectors.RemoteEvent{Type: connectors.EventJoin, Chat: chat, Sender: remoteUser(n.cfg.ID, nick), SenderName: nick})
+	}
+	for k := range before {
+		if _, still := now[k]; !still {
+			n.queue(&connectors.RemoteEvent{Type: connectors.EventLeave, Chat: chat, Sender: remoteUser(n.cfg.ID, k), Reason: "Left while the bridge was away"})
+		}
+	}
+}
+
+// handleUser turns a Matrix user's connection's private messages into their
+// direct chats. Channel traffic is the bot's to bridge.
+func (n *network) handleUser(c *conn, e *girc.Event) {
+	if e.Echo || e.Source == nil {
+		return
+	}
+	switch e.Command {
+	case girc.PRIVMSG, girc.NOTICE:
+		if len(e.Params) < 2 || isChannelPrefix(e.Params[0][0]) || !strings.EqualFold(e.Params[0], c.nick()) {
+			return
+		}
+		nick := e.Source.Name
+		if e.Source.Ident == "" && strings.Contains(nick, ".") {
+			return // a server notice
+		}
+		if _, own := n.isOwn(nick); own {
+			return
+		}
+		if ok, ctcp := e.IsCTCP(); ok && ctcp.Command != girc.CTCP_ACTION {
+			return
+		}
+		msg := n.toMessage(e)
+		n.recordSeen(e, msg)
+		n.queue(&connectors.RemoteEvent{Type: connectors.EventMessage, Chat: directChat(n.cfg.ID, nick, c.user),
+			Sender: remoteUser(n.cfg.ID, nick), SenderName: nick, ID: n.messageID(e), Time: e.Timestamp, Message: msg})
+	}
+}
+
+// loginSecret is what the bridge stores for a Matrix user's connection.
+type loginSecret struct {
+	Nick     string   `json:"nick"`
+	Channels []string `json:"channels,omitempty"`
+	Password string   `json:"password,omitempty"`
+	// Idle is set when the connection was closed for idleness; it opens
+	// again when its user next speaks, not at start.
+	Idle bool `json:"idle,omitempty"`
+}
+
+// userConn returns user's connection, opening it when they have none. It
+// returns ErrNoIdentity when the network relays everyone or is full.
+func (n *network) userConn(ctx context.Context, user *connectors.MatrixUser) (*conn, error) {
+	n.mu.Lock()
+	uc := n.users[user.ID]
+	count := len(n.users)
+	n.mu.Unlock()
+	if uc != nil {
+		return uc, nil
+	}
+	if !*n.cfg.PerUserConnections {
+		return nil, connectors.ErrNoIdentity
+	}
+	if count >= n.cfg.MaxConnections {
+		n.log.Warn("per-user connection limit reached; relaying", slog.String("user_id", string(user.ID)), slog.Int("max_connections", n.cfg.MaxConnections))
+		return nil, connectors.ErrNoIdentity
+	}
+	s := loginSecret{Nick: n.nickFor(user.DisplayName, user.ID.Localpart())}
+	for _, l := range user.Logins {
+		if string(l.ID) == n.cfg.ID {
+			_ = json.Unmarshal(l.Secret, &s)
+			s.Idle = false
+		}
+	}
+	uc = n.startUserConn(user.ID, s)
+	n.saveLogin(ctx, uc)
+	return uc, nil
+}
+
+// startUserConn opens a Matrix user's connection.
+func (n *network) startUserConn(user id.UserID, s loginSecret) *conn {
+	n.mu.Lock()
+	if uc := n.users[user]; uc != nil {
+		n.mu.Unlock()
+		return uc
+	}
+	uc := newConn(n, connOptions{user: user, nick: s.Nick, ident: identFor(user), realName: string(user),
+		password: s.Password, handle: n.handleUser})
+	for _, ch := range s.Channels {
+		uc.channels[fold(ch)] = ch
+	}
+	uc.lastActive.Store(time.Now().Unix())
+	n.users[user] = uc
+	n.nicks[fold(s.Nick)] = user
+	n.mu.Unlock()
+	n.c.goRun(func() { uc.run(n.c.ctx) })
+	return uc
+}
+
+// saveLogin stores a user's connection so a restart reopens it.
+func (n *network) saveLogin(ctx context.Context, uc *conn) {
+	uc.mu.Lock()
+	s := loginSecret{Nick: uc.client.GetNick(), Password: uc.password, Idle: uc.stopped}
+	uc.mu.Unlock()
+	if s.Nick == "" {
+		s.Nick = uc.client.Config.Nick
+	}
+	s.Channels = uc.channelList()
+	data, _ := json.Marshal(s)
+	l := &connectors.Login{UserID: uc.user, ID: connectors.LoginID(n.cfg.ID), RemoteUser: remoteUser(n.cfg.ID, s.Nick),
+		Name: s.Nick + " on " + n.cfg.Name, Secret: data}
+	if err := n.c.host.SaveLogin(ctx, l); err != nil {
+		n.log.Warn("store IRC connection", slog.String("user_id", string(uc.user)), slog.Any("error", err))
+	}
+}
+
+// closeIdle disconnects connections whose users have been quiet longer
+// than idle_timeout.
+func (n *network) closeIdle() {
+	timeout := time.Duration(n.cfg.IdleTimeout)
+	tick := time.NewTicker(min(timeout/4+time.Second, time.Minute))
+	defer tick.Stop()
+	for {
+		select {
+		case <-n.c.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		cutoff := time.Now().Add(-timeout).Unix()
+		n.mu.Lock()
+		var idle []*conn
+		for user, uc := range n.users {
+			if uc.lastActive.Load() < cutoff {
+				idle = append(idle, uc)
+				delete(n.users, user)
+			}
+		}
+		n.mu.Unlock()
+		for _, uc := range idle {
+			uc.stop("Idle")
+			n.saveLogin(n.c.ctx, uc)
+			n.log.Info("closed idle IRC connection", slog.String("user_id", string(uc.user)))
+		}
+	}
+}
+
+// nickFor makes a Matrix user's nick from nick_template.
+func (n *network) nickFor(displayName, localpart string) string {
+	name := sanitizeNick(displayName)
+	if name == "" {
+		name = sanitizeNick(localpart)
+	}
+	nick := strings.ReplaceAll(n.cfg.NickTemplate, "{displayname}", name)
+	nick = strings.ReplaceAll(nick, "{localpart}", sanitizeNick(localpart))
+	nick = sanitizeNick(nick)
+	if nick == "" || !nickPattern.MatchString(nick) {
+		nick = "matrix" + strconv.Itoa(int(n.idSeq.Add(1)))
+	}
+	if len(nick) > 30 {
+		nick = nick[:30]
+	}
+	return nick
+}
+
+// sanitizeNick keeps the characters a nick may hold and makes sure it
+// does not start with a digit or '-'.
+func sanitizeNick(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("[]\\`_^{|}-", r):
+			b.WriteRune(r)
+		case r == ' ' || r == '.':
+			b.WriteByte('_')
+		}
+	}
+	out := b.String()
+	for out != "" && (out[0] == '-' || out[0] >= '0' && out[0] <= '9') {
+		out = out[1:]
+	}
+	return out
+}
+
+// identFor is the ident (username) of a Matrix user's connection: their
+// localpart, cut to what servers accept.
+func identFor(user id.UserID) string {
+	s := sanitizeNick(user.Localpart())
+	if s == "" {
+		s = "matrix"
+	}
+	if len(s) > 10 {
+		s = s[:10]
+	}
+	return s
+}
+

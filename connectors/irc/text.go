@@ -1,0 +1,51 @@
+package irc
+
+import (
+	"crypto/tls"
+	"fmt"
+	"html"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"switchboard/connectors"
+	"switchboard/connectors/irc/ircfmt"
+)
+
+// toMatrix converts IRC text to a Matrix body and HTML.
+func toMatrix(text string) (body, formatted string) { return ircfmt.ToMatrix(text) }
+
+// toPlain is IRC text without its formatting codes.
+func toPlain(text string) string {
+	body, _ := ircfmt.ToMatrix(text)
+	return body
+}
+
+// cleanParam makes s safe as one IRC parameter.
+func cleanParam(s string) string { return ircfmt.Clean(s) }
+
+func leadingMention(text string) (nick, rest string, ok bool) { return ircfmt.LeadingMention(text) }
+
+func msgTypeOf(s string) event.MessageType { return event.MessageType(s) }
+
+// pillHTML links to a Matrix user the way clients show a mention pill.
+func pillHTML(user id.UserID, text string) string {
+	return `<a href="` + html.EscapeString(user.URI().MatrixToURL()) + `">` + html.EscapeString(text) + `</a>`
+}
+
+func escapeHTML(s string) string { return html.EscapeString(s) }
+
+// loadCert reads the client certificate for SASL EXTERNAL.
+func loadCert(certFile, keyFile string) (*tls.Certificate, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("sasl.cert_file/key_file: %w", err)
+	}
+	return &cert, nil
+}
+
+// retryable reports whether the bridge should try err's call again.
+func retryable(err error) bool {
+	ok, _ := connectors.Retryable(err)
+	return ok
+}
