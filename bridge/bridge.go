@@ -98,6 +98,8 @@ type Bridge struct {
 	portalMu sync.Mutex
 
 	memberCache memberCache
+	// sending tracks network messages sent to rooms but not yet recorded.
+	sending inflight
 
 	linksMu sync.Mutex
 	links   map[id.RoomID]int // this network's chats linked to each room

@@ -256,7 +256,7 @@ func (b *Bridge) cmdLink(ctx context.Context, call *commandCall) (string, error)
 			return "", errors.New("something went wrong; try again later")
 		}
 		b.background.Go(func() { b.linkWithConsent(approver, call, chat, info, user) })
-		return fmt.Sprintf("Asking %s for consent to bridge this room to %s; I will answer here.", b.display, chat), nil
+		return fmt.Sprintf("Checking with %s whether this room may be bridged to %s (its people may need to consent); I will answer here.", b.display, chat), nil
 	}
 	return b.finishLink(ctx, call.room, chat, info)
 }

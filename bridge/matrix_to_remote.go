@@ -307,10 +307,10 @@ func (b *Bridge) toRemoteMessage(ctx context.Context, evt *event.Event, content 
 		}
 	}
 	if reply := c.RelatesTo.GetNonFallbackReplyTo(); reply != "" {
-		msg.ReplyTo = b.remoteTwin(ctx, reply, t.portal.RemoteID)
+		msg.ReplyTo = b.remoteTwin(ctx, evt.RoomID, reply, t.portal.RemoteID)
 	}
 	if root := c.RelatesTo.GetThreadParent(); root != "" {
-		msg.ThreadRoot = b.remoteTwin(ctx, root, t.portal.RemoteID)
+		msg.ThreadRoot = b.remoteTwin(ctx, evt.RoomID, root, t.portal.RemoteID)
 	}
 	if c.URL != "" {
 		data, mime, err := b.bot.Download(ctx, c.URL, b.maxMedia)
@@ -349,8 +349,8 @@ func foreignOrigin(evt *event.Event) string {
 }
 
 // remoteTwin is the remote id of a Matrix event in chat, "" when unknown.
-func (b *Bridge) remoteTwin(ctx context.Context, eventID id.EventID, chat string) connectors.MessageID {
-	ms, err := b.portals.MessagesByEvent(ctx, b.network, eventID)
+func (b *Bridge) remoteTwin(ctx context.Context, room id.RoomID, eventID id.EventID, chat string) connectors.MessageID {
+	ms, err := b.twins(ctx, room, eventID)
 	if err != nil {
 		return ""
 	}
@@ -365,7 +365,7 @@ func (b *Bridge) bridgeEdit(ctx context.Context, evt *event.Event, content *even
 	if newContent == nil {
 		return
 	}
-	twins, err := b.portals.MessagesByEvent(ctx, b.network, original)
+	twins, err := b.twins(ctx, evt.RoomID, original)
 	if err != nil || len(twins) == 0 {
 		return
 	}
@@ -413,7 +413,7 @@ func (b *Bridge) bridgeReaction(ctx context.Context, evt *event.Event) {
 	if targetID == "" || key == "" {
 		return
 	}
-	twins, err := b.portals.MessagesByEvent(ctx, b.network, targetID)
+	twins, err := b.twins(ctx, evt.RoomID, targetID)
 	if err != nil || len(twins) == 0 {
 		return
 	}
@@ -445,7 +445,7 @@ func (b *Bridge) bridgeRedaction(ctx context.Context, evt *event.Event) {
 	if redacts == "" {
 		return
 	}
-	twins, err := b.portals.MessagesByEvent(ctx, b.network, redacts)
+	twins, err := b.twins(ctx, evt.RoomID, redacts)
 	if err != nil || len(twins) == 0 {
 		return
 	}

@@ -176,6 +176,8 @@ func (b *Bridge) remoteMessage(ctx context.Context, p *portal.Portal, it *remote
 	if content.MsgType == event.MessageType(event.EventSticker.Type) {
 		evtType = event.EventSticker
 	}
+	recorded := b.sending.start(p.RoomID)
+	defer recorded()
 	eventID, err := intent.SendMessage(ctx, p.RoomID, evtType, raw, appservice.SendOptions{TxnID: b.txnID(it.seq, ""), Timestamp: evt.Time})
 	if err != nil {
 		return err

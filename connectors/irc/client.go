@@ -260,7 +260,7 @@ func (n *network) send(ctx context.Context, c *conn, target string, msg *connect
 	}
 	tags := girc.Tags{}
 	if msg.ReplyTo != "" {
-		tags.Set("+draft/reply", string(msg.ReplyTo))
+		setTag(tags, "+draft/reply", string(msg.ReplyTo))
 	}
 	msgid, err := c.sendText(ctx, target, command, lines, action, tags)
 	if err != nil {
@@ -316,13 +316,31 @@ func (n *network) pillNick(userID, text string) string {
 	return text
 }
 
-// lineBudget is how many bytes of text fit in one line to target.
+// lineBudget is how many bytes of text fit in one line to target, as
+// other clients receive it: the server's LINELEN (512 by default) less the
+// CR LF, the ":nick!user@host " prefix it adds, the command and target.
+// girc's own MaxEventLength cannot be used: it takes a server's LINELEN as
+// 4096.
 func lineBudget(c *conn, command, target string, action bool) int {
-	budget := c.client.MaxEventLength() - len(command) - len(target) - 3 // "CMD target :"
+	lineLen := 512
+	if n, ok := c.client.GetServerOptionInt("LINELEN"); ok && n >= 512 {
+		lineLen = n
+	}
+	host := c.client.GetHost()
+	hostLen := len(host)
+	if host == "" {
+		hostLen = 63
+		if n, ok := c.client.GetServerOptionInt("HOSTLEN"); ok && n > 0 {
+			hostLen = n
+		}
+	}
+	userLen := len(c.client.Config.User) + 1 // servers may add '~'
+	prefix := 1 + len(c.nick()) + 1 + userLen + 1 + hostLen + 1
+	budget := lineLen - 2 - prefix - len(command) - len(target) - 3 // "CMD target :"
 	if action {
 		budget -= len("\x01ACTION \x01")
 	}
-	return max(budget-8, 60)
+	return max(budget, 60)
 }
 
 // longMessage uploads a message too long for max_lines as a text file and
@@ -362,8 +380,8 @@ func (n *network) sendEdit(ctx context.Context, c *conn, target string, original
 func (n *network) react(ctx context.Context, c *conn, target string, to connectors.MessageID, key string, relayed *connectors.Sender) (connectors.MessageID, error) {
 	if c.hasCap("message-tags") && relayed == nil {
 		tags := girc.Tags{}
-		tags.Set("+draft/react", key)
-		tags.Set("+draft/reply", string(to))
+		setTag(tags, "+draft/react", key)
+		setTag(tags, "+draft/reply", string(to))
 		return "", c.sendLine(ctx, &girc.Event{Command: girc.CAP_TAGMSG, Params: []string{target}, Tags: tags})
 	}
 	if n.cfg.Reactions == "drop" {
@@ -405,7 +423,7 @@ func (c *conn) typing(_ context.Context, target string, typing bool) error {
 		state = "active"
 	}
 	tags := girc.Tags{}
-	tags.Set("+typing", state)
+	setTag(tags, "+typing", state)
 	c.client.Send(&girc.Event{Command: girc.CAP_TAGMSG, Params: []string{target}, Tags: tags})
 	return nil
 }

@@ -45,6 +45,7 @@ type conn struct {
 	up         bool
 	echoes     map[string][]chan string // folded target → waiters for the msgid of an echoed line
 	password   string                   // NickServ password (per-user connections)
+	ownedNick  string                   // folded; guarded by net.mu
 	stopped    bool
 
 	lastActive atomic.Int64 // unix seconds of the user's last message

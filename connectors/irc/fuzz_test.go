@@ -26,7 +26,7 @@ func offlineNetwork(t *testing.T) (*network, *connectortest.FakeHost) {
 	n.log = c.log
 	n.bot = newConn(n, connOptions{nick: "switchboard", ident: "sb", realName: "bot", handle: n.handleBot})
 	n.bot.channels["#chat"] = "#chat"
-	n.nicks["switchboard"] = ""
+	n.ownNick(n.bot, "switchboard")
 	return n, host
 }
 

@@ -82,9 +82,6 @@ func (n *network) start(logins []*connectors.Login) {
 		}
 	}
 	n.bot = newConn(n, opts)
-	n.mu.Lock()
-	n.nicks[fold(n.cfg.BotNick)] = ""
-	n.mu.Unlock()
 	for _, ch := range n.cfg.Channels {
 		n.bot.channels[fold(ch)] = ch
 	}
@@ -151,11 +148,16 @@ func (n *network) localID() string {
 	return "sb-" + strconv.FormatInt(n.started.UnixNano(), 36) + "-" + strconv.FormatUint(n.idSeq.Add(1), 36)
 }
 
-// ownNick records a nick of one of the bridge's connections.
+// ownNick records the nick one of the bridge's connections has now,
+// forgetting the one it had.
 func (n *network) ownNick(c *conn, nick string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.nicks[fold(nick)] = c.user
+	if c.ownedNick != "" && n.nicks[c.ownedNick] == c.user {
+		delete(n.nicks, c.ownedNick)
+	}
+	c.ownedNick = fold(nick)
+	n.nicks[c.ownedNick] = c.user
 }
 
 // isOwn reports whether nick is one of the bridge's connections, and whose.
@@ -326,9 +328,10 @@ func (n *network) channelMessage(c *conn, e *girc.Event, channel string) {
 	chat := channelChat(n.cfg.ID, channel)
 	msg := n.toMessage(e)
 	n.mentionAtStart(c, channel, msg)
-	n.recordSeen(e, msg)
+	msgid := n.messageID(e)
+	n.recent.put(string(msgid), e.Source.Name, msg.Body)
 	n.queue(&connectors.RemoteEvent{Type: connectors.EventMessage, Chat: chat, Sender: remoteUser(n.cfg.ID, e.Source.Name),
-		SenderName: e.Source.Name, ID: n.messageID(e), Time: e.Timestamp, Message: msg})
+		SenderName: e.Source.Name, ID: msgid, Time: e.Timestamp, Message: msg})
 }
 
 // messageID is the line's msgid, or one of the bridge's own.
@@ -337,14 +340,6 @@ func (n *network) messageID(e *girc.Event) connectors.MessageID {
 		return connectors.MessageID(msgid)
 	}
 	return connectors.MessageID(n.localID())
-}
-
-// recordSeen remembers who wrote a message and what it said, for replies
-// and edits that refer to it later.
-func (n *network) recordSeen(e *girc.Event, msg *connectors.Message) {
-	if msgid, ok := e.Tags.Get("msgid"); ok && msgid != "" {
-		n.recent.put(msgid, e.Source.Name, msg.Body)
-	}
 }
 
 // toMessage converts a PRIVMSG, NOTICE or CTCP ACTION.
@@ -501,12 +496,8 @@ func (n *network) cancelSplitQuit(nick string) bool {
 // renamed handles a NICK change: the old nick's puppet leaves the shared
 // channels and the new nick's puppet, named after it, joins them.
 func (n *network) renamed(c *conn, from, to string) {
-	if owner, own := n.isOwn(from); own {
-		n.mu.Lock()
-		delete(n.nicks, fold(from))
-		n.nicks[fold(to)] = owner
-		n.mu.Unlock()
-		return
+	if _, own := n.isOwn(from); own {
+		return // the connection's own handler records its new nick
 	}
 	u := c.client.LookupUser(from)
 	if u == nil {
@@ -606,9 +597,10 @@ func (n *network) handleUser(c *conn, e *girc.Event) {
 			return
 		}
 		msg := n.toMessage(e)
-		n.recordSeen(e, msg)
+		msgid := n.messageID(e)
+		n.recent.put(string(msgid), nick, msg.Body)
 		n.queue(&connectors.RemoteEvent{Type: connectors.EventMessage, Chat: directChat(n.cfg.ID, nick, c.user),
-			Sender: remoteUser(n.cfg.ID, nick), SenderName: nick, ID: n.messageID(e), Time: e.Timestamp, Message: msg})
+			Sender: remoteUser(n.cfg.ID, nick), SenderName: nick, ID: msgid, Time: e.Timestamp, Message: msg})
 	}
 }
 
@@ -665,7 +657,6 @@ func (n *network) startUserConn(user id.UserID, s loginSecret) *conn {
 	}
 	uc.lastActive.Store(time.Now().Unix())
 	n.users[user] = uc
-	n.nicks[fold(s.Nick)] = user
 	n.mu.Unlock()
 	n.c.goRun(func() { uc.run(n.c.ctx) })
 	return uc

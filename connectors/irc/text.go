@@ -4,6 +4,9 @@ import (
 	"crypto/tls"
 	"fmt"
 	"html"
+	"strings"
+
+	"github.com/lrstanley/girc"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -48,4 +51,14 @@ func loadCert(certFile, keyFile string) (*tls.Certificate, error) {
 func retryable(err error) bool {
 	ok, _ := connectors.Retryable(err)
 	return ok
+}
+
+// tagEscaper writes an IRCv3 message-tag value.
+var tagEscaper = strings.NewReplacer(`\`, `\\`, ";", `\:`, " ", `\s`, "\r", `\r`, "\n", `\n`)
+
+// setTag sets a message tag. girc's Tags.Set refuses any value that is not
+// printable ASCII, so an emoji reaction could not be sent through it; the
+// spec allows any UTF-8, escaped.
+func setTag(tags girc.Tags, key, value string) {
+	tags[key] = tagEscaper.Replace(value)
 }

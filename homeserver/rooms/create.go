@@ -73,8 +73,10 @@ func (e *Engine) CreateRoom(ctx context.Context, creator id.UserID, creatorAS st
 	}
 	var alias id.RoomAlias
 	if req.RoomAliasName != "" {
-		if strings.ContainsAny(req.RoomAliasName, ": \t\n#") {
-			return "", mautrix.MInvalidParam.WithMessage("room_alias_name must be a bare localpart without ':', '#' or spaces")
+		// As Synapse: a localpart may hold '#' (bridges write #irc_#channel),
+		// but not ':' or white space.
+		if strings.ContainsAny(req.RoomAliasName, ": \t\n\r\x00") {
+			return "", mautrix.MInvalidParam.WithMessage("room_alias_name must be a bare localpart without ':' or spaces")
 		}
 		alias = id.NewRoomAlias(req.RoomAliasName, e.opts.ServerName)
 		if err := e.checkAlias(alias, creatorAS); err != nil {

@@ -284,3 +284,42 @@ func TestEngineSurvivesRestart(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncStateHiddenByHistoryVisibility: a user who joins a room whose
+// history is visible only to members still gets the room's current state
+// (its topic, set before they joined), in the state block, both on an
+// initial sync and on an incremental one.
+func TestSyncStateHiddenByHistoryVisibility(t *testing.T) {
+	ctx := context.Background()
+	hs := newTestHS(t, dbtest.SQLite(t))
+	alice, bob := hs.client(t, "alice"), hs.client(t, "bob")
+	before := ok(bob.SyncRequest(ctx, 0, "", "", false, "")).get(t)
+	roomID := ok(alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", Topic: "set before bob came",
+		InitialState: []*event.Event{{Type: event.StateHistoryVisibility, StateKey: new(string),
+			Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityJoined}}}}})).get(t).RoomID
+	ok(alice.SendText(ctx, roomID, "said before bob came")).get(t)
+	ok(bob.JoinRoom(ctx, roomID.String(), nil)).get(t)
+
+	for name, since := range map[string]string{"initial": "", "incremental": before.NextBatch} {
+		resp := ok(bob.SyncRequest(ctx, 0, since, "", false, "")).get(t)
+		joined := resp.Rooms.Join[roomID]
+		if joined == nil {
+			t.Fatalf("%s: room missing", name)
+		}
+		topic := ""
+		for _, ev := range joined.State.Events {
+			if ev.Type == event.StateTopic {
+				_ = ev.Content.ParseRaw(ev.Type)
+				topic = ev.Content.AsTopic().Topic
+			}
+		}
+		if topic != "set before bob came" {
+			t.Errorf("%s sync: topic in state = %q", name, topic)
+		}
+		for _, ev := range joined.Timeline.Events {
+			if ev.Type == event.EventMessage {
+				t.Errorf("%s sync: bob sees a message from before he joined", name)
+			}
+		}
+	}
+}

@@ -368,6 +368,15 @@ func (e *Engine) timeline(ctx context.Context, requester mxhttp.Identity, r *roo
 			if err != nil {
 				return nil, false, 0, 0, err
 			}
+			if !ok && len(stored) > 0 {
+				// History the user may not see ends the timeline: the
+				// state block is the state before its oldest event, so
+				// state changed in that hidden stretch (a topic set before
+				// they joined a "joined" room) is not lost. limited marks
+				// the gap.
+				limited = true
+				break
+			}
 			if !ok {
 				continue
 			}
