@@ -758,4 +758,3 @@ func identFor(user id.UserID) string {
 	}
 	return s
 }
-
