@@ -23,6 +23,15 @@ func (b *Bridge) portalForRemote(ctx context.Context, evt *connectors.RemoteEven
 	if err != nil || p != nil {
 		return p, err
 	}
+	// The chat's portal may be being created right now (the event
+	// happened while the bridge was asking the network about the chat):
+	// wait for that to finish, then look again.
+	b.portalMu.Lock()
+	p, err = b.portals.Get(ctx, b.network, string(evt.Chat))
+	b.portalMu.Unlock()
+	if err != nil || p != nil {
+		return p, err
+	}
 	if evt.Type != connectors.EventMessage {
 		return nil, errNoPortal
 	}

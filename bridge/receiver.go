@@ -203,7 +203,9 @@ func (h *receiverHandler) QueryAlias(ctx context.Context, alias id.RoomAlias) (b
 		}
 		return true, nil
 	}
-	p, err := b.ensurePortal(ctx, chat, info)
+	// Described again under the portal lock, so an event the network sends
+	// about the chat meanwhile waits for the room instead of being dropped.
+	p, err := b.ensurePortal(ctx, chat, nil)
 	if err != nil {
 		return false, err
 	}

@@ -83,3 +83,19 @@ func TestNickFor(t *testing.T) {
 		}
 	}
 }
+
+func TestMassQuit(t *testing.T) {
+	for reason, want := range map[string]bool{
+		"hub.example.net leaf.example.net": true,
+		"*.net *.split":                    true,
+		"Server shutting down":             true,
+		"ERROR: Server going down":         true,
+		"Quit: bye":                        false,
+		"Ping timeout: 240 seconds":        false,
+		"see you at example.org":           false,
+	} {
+		if got := massQuit(reason); got != want {
+			t.Errorf("massQuit(%q) = %v, want %v", reason, got, want)
+		}
+	}
+}

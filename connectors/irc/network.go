@@ -39,8 +39,9 @@ type network struct {
 	// members is who was in each bridged channel when last seen, so a
 	// rejoin after a reconnect shows only the difference.
 	members map[string]map[string]bool
-	// splitQuits are users who quit in a netsplit, waiting to come back.
-	splitQuits map[string]*time.Timer
+	// splitQuits are users who vanished in a netsplit (or while the bot
+	// was away), waiting to come back before they are shown leaving.
+	splitQuits map[string]*splitQuit
 	consents   []*consentAsk
 
 	recent  recentMessages
@@ -57,7 +58,7 @@ func newNetwork(c *Connector, cfg NetworkConfig) *network {
 		users:        map[id.UserID]*conn{},
 		nicks:        map[string]id.UserID{},
 		members:      map[string]map[string]bool{},
-		splitQuits:   map[string]*time.Timer{},
+		splitQuits:   map[string]*splitQuit{},
 		recent:       newRecentMessages(10000),
 	}
 }
@@ -131,8 +132,8 @@ func (n *network) stop(reason string) {
 	for _, uc := range n.users {
 		conns = append(conns, uc)
 	}
-	for _, t := range n.splitQuits {
-		t.Stop()
+	for _, q := range n.splitQuits {
+		q.timer.Stop()
 	}
 	n.mu.Unlock()
 	if n.bot != nil {
@@ -442,8 +443,20 @@ func (n *network) left(channel, nick, reason, kicker string) {
 }
 
 // netsplitReason matches the QUIT reason of a netsplit: the two servers
-// that lost each other.
-var netsplitReason = regexp.MustCompile(`^[\w.-]+\.[\w.-]+ [\w.-]+\.[\w.-]+$`)
+// that lost each other ("hub.example.net leaf.example.net"), or the
+// "*.net *.split" that networks hiding their servers write.
+var netsplitReason = regexp.MustCompile(`^[\w.*-]+\.[\w.*-]+ [\w.*-]+\.[\w.*-]+$`)
+
+// massQuit reports whether a QUIT is one of many at once — a netsplit or
+// the server going down — after which most users are soon back.
+func massQuit(reason string) bool {
+	if netsplitReason.MatchString(reason) {
+		return true
+	}
+	r := strings.ToLower(reason)
+	return strings.Contains(r, "server shutting down") || strings.Contains(r, "server going down") ||
+		strings.Contains(r, "server shutdown") || strings.Contains(r, "server restart")
+}
 
 // quit handles a QUIT: the user leaves every bridged channel they were in,
 // except after a netsplit, when they are given time to come back.
@@ -456,8 +469,8 @@ func (n *network) quit(c *conn, nick, reason string) {
 		return
 	}
 	channels := u.ChannelList
-	if netsplitReason.MatchString(reason) {
-		n.holdSplitQuit(nick, channels, reason)
+	if massQuit(reason) {
+		n.holdSplitQuit(nick, channels, "Netsplit: "+reason)
 		return
 	}
 	for _, ch := range channels {
@@ -465,32 +478,57 @@ func (n *network) quit(c *conn, nick, reason string) {
 	}
 }
 
+// splitQuit is a user waiting to come back.
+type splitQuit struct {
+	timer    *time.Timer
+	channels map[string]string // folded → as written
+	reason   string
+}
+
+// holdSplitQuit delays showing nick leave channels: after a netsplit most
+// users are back within seconds, and a flood of leaves and joins would
+// bury the conversation. Only those still missing after netsplit_grace
+// are shown leaving.
 func (n *network) holdSplitQuit(nick string, channels []string, reason string) {
 	key := fold(nick)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if old := n.splitQuits[key]; old != nil {
-		old.Stop()
+	q := n.splitQuits[key]
+	if q == nil {
+		q = &splitQuit{channels: map[string]string{}, reason: reason}
+		n.splitQuits[key] = q
+		q.timer = time.AfterFunc(time.Duration(n.cfg.NetsplitGrace), func() {
+			n.mu.Lock()
+			if n.splitQuits[key] != q {
+				n.mu.Unlock()
+				return
+			}
+			delete(n.splitQuits, key)
+			chans := make([]string, 0, len(q.channels))
+			for _, ch := range q.channels {
+				chans = append(chans, ch)
+			}
+			n.mu.Unlock()
+			for _, ch := range chans {
+				n.left(ch, nick, q.reason, "")
+			}
+		})
 	}
-	n.splitQuits[key] = time.AfterFunc(time.Duration(n.cfg.NetsplitGrace), func() {
-		n.mu.Lock()
-		delete(n.splitQuits, key)
-		n.mu.Unlock()
-		for _, ch := range channels {
-			n.left(ch, nick, "Netsplit: "+reason, "")
-		}
-	})
+	for _, ch := range channels {
+		q.channels[fold(ch)] = ch
+	}
 }
 
 func (n *network) cancelSplitQuit(nick string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	t := n.splitQuits[fold(nick)]
-	if t == nil {
+	q := n.splitQuits[fold(nick)]
+	if q == nil {
 		return false
 	}
 	delete(n.splitQuits, fold(nick))
-	return t.Stop()
+	q.timer.Stop()
+	return true
 }
 
 // renamed handles a NICK change: the old nick's puppet leaves the shared
@@ -570,7 +608,9 @@ func (n *network) reconcileMembers(c *conn, channel string) {
 	}
 	for k := range before {
 		if _, still := now[k]; !still {
-			n.queue(&connectors.RemoteEvent{Type: connectors.EventLeave, Chat: chat, Sender: remoteUser(n.cfg.ID, k), Reason: "Left while the bridge was away"})
+			// Gone while the bot was away, as after a netsplit or a
+			// server restart: most come back.
+			n.holdSplitQuit(k, []string{channel}, "Left while the bridge was away")
 		}
 	}
 }

@@ -18,6 +18,11 @@ import (
 	"switchboard/internal/database/dbtest"
 )
 
+// reconnectWait bounds waits for connections to come back after the IRC
+// server restarted: reconnects back off (1 s, 2 s, 4 s, ... with jitter)
+// while the server is still starting, longer on a loaded machine.
+const reconnectWait = 60 * time.Second
+
 // ircNet is the IRC network id the tests configure.
 const ircNet = "test"
 

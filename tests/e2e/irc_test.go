@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"maunium.net/go/mautrix"
@@ -15,6 +16,7 @@ import (
 	"switchboard/connectors/irc"
 	"switchboard/connectors/irc/ircfmt"
 	"switchboard/connectors/irc/irctest"
+	"switchboard/internal/config"
 )
 
 // TestIRCChannelBothWays: a configured channel is bridged at start; a
@@ -356,9 +358,9 @@ func TestIRCOutageAndRestart(t *testing.T) {
 	w.srv.Restart(t)
 	back := w.ircUser("bob", "#chat")
 	for _, text := range []string{"queued 1", "queued 2", "queued 3"} {
-		back.Expect(defaultWait, text, privmsgFrom("alice[m]", "#chat", text))
+		back.Expect(reconnectWait, text, privmsgFrom("alice[m]", "#chat", text))
 	}
-	back.Expect(defaultWait, "the bot back in #chat", botInChannel("#chat"))
+	back.Expect(reconnectWait, "the bot back in #chat", botInChannel("#chat"))
 	back.Privmsg("#chat", "welcome back")
 	alice.waitText(room, w.ircPuppet("bob"), "welcome back")
 	settle()
@@ -377,7 +379,7 @@ func TestIRCOutageAndRestart(t *testing.T) {
 	w.stopBridge("irc")
 	back.Expect(defaultWait, "graceful quit", func(m *irctest.Message) bool { return m.Command == "QUIT" && m.Nick() == "alice[m]" })
 	w.startBridge("irc")
-	back.Expect(defaultWait, "alice's connection back in #chat", func(m *irctest.Message) bool {
+	back.Expect(reconnectWait, "alice's connection back in #chat", func(m *irctest.Message) bool {
 		return m.Command == "JOIN" && m.Nick() == "alice[m]" && strings.EqualFold(m.Params[0], "#chat")
 	})
 	back.Privmsg("#chat", "after the restart")
@@ -514,5 +516,68 @@ func TestIRCCommands(t *testing.T) {
 	}
 	if answer := alice.command(w.world, "irc", manage, "raw PRIVMSG #chat :raw line"); !strings.Contains(answer, "admins") {
 		t.Errorf("raw by a non-admin answered %q", answer)
+	}
+}
+
+// TestIRCNetsplitNoLeaveFlood: when the IRC server restarts (a netsplit
+// for everyone), the users who come back within netsplit_grace never
+// leave the Matrix room; one who stays away leaves once it has passed.
+func TestIRCNetsplitNoLeaveFlood(t *testing.T) {
+	w := newIRCWorld(t, ircOptions{kind: irctest.InspIRCd, network: func(n *irc.NetworkConfig) {
+		n.NetsplitGrace = config.Duration(8 * time.Second)
+	}})
+	bob := w.ircUser("bob", "#chat")
+	carol := w.ircUser("carol", "#chat")
+	dave := w.ircUser("dave", "#chat")
+	alice := w.newUser("alice")
+	room := w.joinPortal(alice, "#chat", "alice[m]", bob)
+	for _, nick := range []string{"bob", "carol", "dave"} {
+		alice.waitMember(room, w.ircPuppet(nick), event.MembershipJoin)
+	}
+	_, _ = carol, dave
+
+	w.srv.Restart(t)
+	back := w.ircUser("bob", "#chat")
+	w.ircUser("carol", "#chat")
+	back.Expect(reconnectWait, "the bot back in #chat", botInChannel("#chat"))
+	back.Privmsg("#chat", "we are back")
+	alice.waitText(room, w.ircPuppet("bob"), "we are back")
+
+	// dave never returns: he leaves once the grace has passed, and only he.
+	alice.waitMember(room, w.ircPuppet("dave"), event.MembershipLeave)
+	for _, e := range alice.all(room) {
+		if e.Type == event.StateMember && e.Content.AsMember().Membership == event.MembershipLeave &&
+			(e.GetStateKey() == string(w.ircPuppet("bob")) || e.GetStateKey() == string(w.ircPuppet("carol"))) {
+			t.Errorf("%s was shown leaving in the netsplit", e.GetStateKey())
+		}
+	}
+}
+
+// TestIRCMediaAsLinks: a file sent on Matrix reaches IRC as a link anyone
+// can open.
+func TestIRCMediaAsLinks(t *testing.T) {
+	w := newIRCWorld(t, ircOptions{kind: irctest.Ngircd})
+	bob := w.ircUser("bob", "#chat")
+	alice := w.newUser("alice")
+	room := w.joinPortal(alice, "#chat", "alice[m]", bob)
+	data := []byte("not really a png")
+	up, err := alice.c.UploadBytesWithName(context.Background(), data, "image/png", "cat.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.c.SendMessageEvent(context.Background(), room, event.EventMessage, &event.MessageEventContent{
+		MsgType: event.MsgImage, Body: "cat.png", URL: up.ContentURI.CUString(), Info: &event.FileInfo{MimeType: "image/png", Size: len(data)}}); err != nil {
+		t.Fatal(err)
+	}
+	line := bob.Expect(defaultWait, "link to the file", privmsgFrom("alice[m]", "#chat", "cat.png http"))
+	link := line.Last()[strings.Index(line.Last(), "http"):]
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(got) != string(data) {
+		t.Errorf("GET %s: %d %q", link, resp.StatusCode, got)
 	}
 }
