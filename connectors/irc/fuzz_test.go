@@ -100,6 +100,7 @@ func TestBotLinesBecomeEvents(t *testing.T) {
 		"@+draft/react=👍;+draft/reply=m1 :carol!c@h TAGMSG #chat",
 		":bob!b@h TOPIC #chat :a \x02topic",
 		":bob!b@h PART #chat :bye",
+		":op!o@h KICK #chat carol :out",
 	} {
 		n.handleBot(n.bot, girc.ParseEvent(line))
 	}
@@ -121,6 +122,7 @@ func TestBotLinesBecomeEvents(t *testing.T) {
 		{connectors.EventReaction, "libera/carol", func(e *connectors.RemoteEvent) bool { return e.Target == "m1" && e.Text == "👍" }},
 		{connectors.EventTopic, "libera/bob", func(e *connectors.RemoteEvent) bool { return e.Text == "a topic" }},
 		{connectors.EventLeave, "libera/bob", func(e *connectors.RemoteEvent) bool { return e.Reason == "bye" }},
+		{connectors.EventLeave, "libera/carol", func(e *connectors.RemoteEvent) bool { return e.Reason == "out" && e.Kicker == "libera/op" }},
 	}
 	if len(evts) != len(want) {
 		t.Fatalf("%d events, want %d: %+v", len(evts), len(want), evts)
