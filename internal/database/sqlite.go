@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"go.mau.fi/util/dbutil"
-	_ "modernc.org/sqlite" // registers driver "sqlite": pure Go, no cgo
+	"modernc.org/sqlite" // pure Go, no cgo
 )
 
 const (
@@ -46,10 +46,7 @@ func openSQLite(ctx context.Context, t target) (*dbutil.Database, error) {
 		return nil, fail("cannot resolve path: %s", pathCause(err))
 	}
 
-	writer, err := sql.Open("sqlite", abs+"?"+sqliteWriterParams)
-	if err != nil {
-		return nil, fail("cannot open SQLite database: %s", oneLine(err.Error(), 300))
-	}
+	writer := sql.OpenDB(&cachingConnector{dsn: abs + "?" + sqliteWriterParams, drv: &sqlite.Driver{}})
 	// One writer: dbutil's Exec and DoTxn all go through this pool, so
 	// writes queue in Go instead of failing with SQLITE_BUSY.
 	writer.SetMaxOpenConns(1)
@@ -61,16 +58,11 @@ func openSQLite(ctx context.Context, t target) (*dbutil.Database, error) {
 		return nil, fail("%s", err)
 	}
 
-	reader, err := sql.Open("sqlite", abs+"?"+sqliteReaderParams)
-	if err == nil {
-		reader.SetMaxOpenConns(sqliteReaders)
-		reader.SetMaxIdleConns(sqliteReaders)
-		err = reader.PingContext(ctx)
-		if err != nil {
-			_ = reader.Close()
-		}
-	}
-	if err != nil {
+	reader := sql.OpenDB(&cachingConnector{dsn: abs + "?" + sqliteReaderParams, drv: &sqlite.Driver{}})
+	reader.SetMaxOpenConns(sqliteReaders)
+	reader.SetMaxIdleConns(sqliteReaders)
+	if err := reader.PingContext(ctx); err != nil {
+		_ = reader.Close()
 		_ = writer.Close()
 		return nil, fail("cannot open SQLite database for reading: %s; check the file's permissions", oneLine(err.Error(), 300))
 	}
