@@ -598,10 +598,8 @@ func (n *network) reconcileMembers(c *conn, channel string) {
 	}
 	chat := channelChat(n.cfg.ID, channel)
 	for k, nick := range now {
-		if known && before[k] {
-			continue
-		}
-		if n.cancelSplitQuit(nick) {
+		back := n.cancelSplitQuit(nick) // quit in a netsplit, here again
+		if back || known && before[k] {
 			continue
 		}
 		n.queue(&connectors.RemoteEvent{Type: connectors.EventJoin, Chat: chat, Sender: remoteUser(n.cfg.ID, nick), SenderName: nick})

@@ -176,16 +176,31 @@ func (u *user) roomWithBot(w *world, network string) id.RoomID {
 	return resp.RoomID
 }
 
-// botInChannel matches the bridge's bot joining channel, or being listed
-// in it when the watcher joined after it.
-func botInChannel(channel string) func(*irctest.Message) bool {
-	return func(m *irctest.Message) bool {
-		switch m.Command {
-		case "JOIN":
-			return m.Nick() == "switchboard" && strings.EqualFold(m.Params[0], channel)
-		case "353":
-			return len(m.Params) > 3 && strings.EqualFold(m.Params[2], channel) && slices.Contains(strings.Fields(strings.NewReplacer("@", "", "+", "").Replace(m.Last())), "switchboard")
+// waitBotIn waits until the bridge's bot is in channel, asking the server
+// for the channel's names until it is listed (a JOIN seen before the
+// watcher joined is not in the watcher's lines).
+func waitBotIn(t *testing.T, c *irctest.Client, channel string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		c.Send("NAMES " + channel)
+		m, err := c.Wait(5*time.Second, func(m *irctest.Message) bool {
+			return m.Command == "353" && len(m.Params) > 3 && strings.EqualFold(m.Params[2], channel)
+		})
+		if err == nil && slices.Contains(strings.Fields(strings.NewReplacer("@", "", "+", "").Replace(m.Last())), "switchboard") {
+			return
 		}
-		return false
+		time.Sleep(200 * time.Millisecond)
 	}
+	t.Fatalf("the bot is not back in %s after %v", channel, timeout)
+}
+
+// hasMembership reports whether events hold who's membership change to m.
+func hasMembership(events []*event.Event, who id.UserID, m event.Membership) bool {
+	for _, e := range events {
+		if e.Type == event.StateMember && e.GetStateKey() == string(who) && e.Content.AsMember().Membership == m {
+			return true
+		}
+	}
+	return false
 }

@@ -360,7 +360,7 @@ func TestIRCOutageAndRestart(t *testing.T) {
 	for _, text := range []string{"queued 1", "queued 2", "queued 3"} {
 		back.Expect(reconnectWait, text, privmsgFrom("alice[m]", "#chat", text))
 	}
-	back.Expect(reconnectWait, "the bot back in #chat", botInChannel("#chat"))
+	waitBotIn(t, back, "#chat", reconnectWait)
 	back.Privmsg("#chat", "welcome back")
 	alice.waitText(room, w.ircPuppet("bob"), "welcome back")
 	settle()
@@ -524,7 +524,7 @@ func TestIRCCommands(t *testing.T) {
 // leave the Matrix room; one who stays away leaves once it has passed.
 func TestIRCNetsplitNoLeaveFlood(t *testing.T) {
 	w := newIRCWorld(t, ircOptions{kind: irctest.InspIRCd, network: func(n *irc.NetworkConfig) {
-		n.NetsplitGrace = config.Duration(8 * time.Second)
+		n.NetsplitGrace = config.Duration(20 * time.Second)
 	}})
 	bob := w.ircUser("bob", "#chat")
 	carol := w.ircUser("carol", "#chat")
@@ -539,12 +539,18 @@ func TestIRCNetsplitNoLeaveFlood(t *testing.T) {
 	w.srv.Restart(t)
 	back := w.ircUser("bob", "#chat")
 	w.ircUser("carol", "#chat")
-	back.Expect(reconnectWait, "the bot back in #chat", botInChannel("#chat"))
+	waitBotIn(t, back, "#chat", reconnectWait)
 	back.Privmsg("#chat", "we are back")
 	alice.waitText(room, w.ircPuppet("bob"), "we are back")
 
 	// dave never returns: he leaves once the grace has passed, and only he.
-	alice.waitMember(room, w.ircPuppet("dave"), event.MembershipLeave)
+	deadline := time.Now().Add(reconnectWait)
+	for !hasMembership(alice.all(room), w.ircPuppet("dave"), event.MembershipLeave) {
+		if time.Now().After(deadline) {
+			t.Fatal("dave never shown leaving")
+		}
+		alice.sync(time.Second)
+	}
 	for _, e := range alice.all(room) {
 		if e.Type == event.StateMember && e.Content.AsMember().Membership == event.MembershipLeave &&
 			(e.GetStateKey() == string(w.ircPuppet("bob")) || e.GetStateKey() == string(w.ircPuppet("carol"))) {
