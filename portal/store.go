@@ -1,10 +1,13 @@
 package portal
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"go.mau.fi/util/dbutil"
@@ -17,7 +20,9 @@ const (
 	portalColumns = `network, remote_id, room_id, name, topic, avatar_url, relay, plumbed, direct, created_ts`
 
 	getPortalQuery     = `SELECT ` + portalColumns + ` FROM bridge_portals WHERE network = $1 AND remote_id = $2`
-	portalsByRoomQuery = `SELECT ` + portalColumns + ` FROM bridge_portals WHERE network = $1 AND room_id = $2 ORDER BY remote_id`
+	// Sorted in Go, as messagesByEventQuery, so SQLite uses
+	// bridge_portals_room_idx rather than walking the network's portals.
+	portalsByRoomQuery = `SELECT ` + portalColumns + ` FROM bridge_portals WHERE network = $1 AND room_id = $2`
 	allPortalsQuery    = `SELECT ` + portalColumns + ` FROM bridge_portals WHERE network = $1 ORDER BY remote_id`
 	insertPortalQuery  = `
 		INSERT INTO bridge_portals (` + portalColumns + `)
@@ -36,9 +41,12 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (network, chat, remote_id) DO NOTHING`
 	messageByRemoteQuery = `SELECT ` + messageColumns + ` FROM bridge_messages WHERE network = $1 AND chat = $2 AND remote_id = $3`
+	// No ORDER BY: SQLite would then walk the primary key in its order
+	// (network, chat, remote_id), filtering every row of the network, rather
+	// than look the event up in bridge_messages_event_idx; the few rows are
+	// sorted in Go instead.
 	messagesByEventQuery = `
-		SELECT ` + messageColumns + ` FROM bridge_messages WHERE network = $1 AND event_id = $2
-		ORDER BY chat, ts, remote_id`
+		SELECT ` + messageColumns + ` FROM bridge_messages WHERE network = $1 AND event_id = $2`
 	reactionByKeyQuery = `
 		SELECT ` + messageColumns + ` FROM bridge_messages
 		WHERE network = $1 AND chat = $2 AND target = $3 AND sender = $4 AND reaction_key = $5 AND kind = 'reaction'
@@ -144,6 +152,7 @@ func (s *Store) ByRoom(ctx context.Context, network string, roomID id.RoomID) ([
 	if err != nil {
 		return nil, fmt.Errorf("get %s portals of %s: %w", network, roomID, err)
 	}
+	slices.SortFunc(ps, func(a, b *Portal) int { return strings.Compare(a.RemoteID, b.RemoteID) })
 	return ps, nil
 }
 
@@ -250,6 +259,9 @@ func (s *Store) MessagesByEvent(ctx context.Context, network string, eventID id.
 	if err != nil {
 		return nil, fmt.Errorf("get %s messages of %s: %w", network, eventID, err)
 	}
+	slices.SortFunc(ms, func(a, b *Message) int {
+		return cmp.Or(strings.Compare(a.Chat, b.Chat), a.Timestamp.Compare(b.Timestamp), strings.Compare(a.RemoteID, b.RemoteID))
+	})
 	return ms, nil
 }
 

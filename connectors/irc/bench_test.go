@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,23 +37,44 @@ func (quietHost) Log() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // then JoinChat as the bridge does when a user joins a portal), against
 // InspIRCd, and reports:
 //
-//   - connect-s: from the first JoinChat until a watcher in the channel
-//     has seen every connection join it;
+//   - connect-s: from the first JoinChat until every connection is in its
+//     channel, as a raw IRC client sees it;
+//   - settle-s: from then until the process is idle (below 5% of a CPU for
+//     two seconds): what the connections still do after joining;
 //   - KB/conn: growth of the process's resident memory (VmRSS) per idle
-//     connection, measured after a GC and FreeOSMemory on both sides;
-//   - heap-KB/conn and goroutines/conn: where that memory is, as the Go
-//     runtime sees it.
+//     connection, read after a GC and debug.FreeOSMemory on both sides;
+//   - heap-KB/conn, stack-KB/conn and goroutines/conn: where that memory
+//     is, as the Go runtime sees it (girc runs several goroutines per
+//     connection, each with its stack).
 //
-// connects_per_second is raised to 1000 (the default of 10 a second would
-// make the connect time 100 s by design). It is heavy (1000 sockets, an
-// InspIRCd with 1100 client slots), so -short skips it.
+// channel=shared is the case: all users join one channel (#bench).
+// channel=own gives each user a channel of their own, which leaves out what
+// a connection spends on tracking the other members of its channels.
+//
+// connects_per_second is raised to 1000 for the benchmark (the default of
+// 10 a second would make the connect time 100 s by design), and flood
+// pacing is off. It is heavy (1000 sockets, an InspIRCd with 1100 client
+// slots, and, shared, some GB of memory for minutes), so -short skips it.
 func BenchmarkUserConnections(b *testing.B) {
 	if testing.Short() {
 		b.Skip("opens 1000 IRC connections; run without -short")
 	}
+	b.Run("channel=shared", func(b *testing.B) { benchUserConnections(b, true) })
+	b.Run("channel=own", func(b *testing.B) { benchUserConnections(b, false) })
+}
+
+func benchUserConnections(b *testing.B, shared bool) {
 	srv := irctest.Start(b, irctest.Options{Kind: irctest.InspIRCd, MaxClients: benchConnections + 100})
 	watcher := irctest.Dial(b, srv.Addr, "watcher")
-	watcher.Join("#bench")
+	if shared {
+		watcher.Join("#bench")
+	}
+	channel := func(i int) string {
+		if shared {
+			return "#bench"
+		}
+		return fmt.Sprintf("#own%04d", i)
+	}
 
 	section := NewSection()
 	section.Enabled = true
@@ -68,65 +90,144 @@ func BenchmarkUserConnections(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if err := c.Stop(ctx); err != nil {
 			b.Errorf("stop the connector: %v", err)
 		}
 	})
-	n := c.networks["test"]
-	if err := n.bot.waitRegistered(context.Background(), 30*time.Second); err != nil {
+	if err := c.networks["test"].bot.waitRegistered(context.Background(), 30*time.Second); err != nil {
 		b.Fatalf("the bot did not connect: %v", err)
 	}
 
-	rssBefore, heapBefore := settledMemory(b)
+	before := settledMemory(b)
 	goroutinesBefore := runtime.NumGoroutine()
 
 	ctx := context.Background()
 	b.ResetTimer()
 	start := time.Now()
 	for i := range benchConnections {
-		user := &connectors.MatrixUser{ID: id.NewUserID(fmt.Sprintf("u%04d", i), "example.org"), DisplayName: fmt.Sprintf("u%04d", i)}
-		cl, err := c.ClientFor(ctx, user)
+		name := fmt.Sprintf("u%04d", i)
+		cl, err := c.ClientFor(ctx, &connectors.MatrixUser{ID: id.NewUserID(name, "example.org"), DisplayName: name})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := cl.(connectors.MemberSyncer).JoinChat(ctx, "test/#bench"); err != nil {
-			b.Fatalf("%s joins #bench: %v", user.ID, err)
+		if err := cl.(connectors.MemberSyncer).JoinChat(ctx, channelChat("test", channel(i))); err != nil {
+			b.Fatalf("%s joins %s: %v", name, channel(i), err)
 		}
 	}
-	joined := map[string]bool{}
 	deadline := time.Now().Add(3 * time.Minute)
-	for len(joined) < benchConnections {
-		m, err := watcher.Wait(time.Until(deadline), irctest.Joined("", "#bench"))
-		if err != nil {
-			b.Fatalf("%d of %d connections joined #bench in 3 minutes: %v", len(joined), benchConnections, err)
-		}
-		joined[strings.ToLower(m.Nick())] = true
+	if shared {
+		waitJoins(b, watcher, "#bench", deadline)
+	} else {
+		waitOwnChannels(b, watcher, "#own", deadline)
 	}
-	elapsed := time.Since(start)
+	connected := time.Since(start)
 	b.StopTimer()
 
-	rssAfter, heapAfter := settledMemory(b)
+	settle := waitIdle(b, 5*time.Minute)
+	after := settledMemory(b)
 	goroutinesAfter := runtime.NumGoroutine()
-	b.ReportMetric(elapsed.Seconds(), "connect-s")
-	b.ReportMetric(float64(rssAfter-rssBefore)/1024/benchConnections, "KB/conn")
-	b.ReportMetric(float64(heapAfter-heapBefore)/1024/benchConnections, "heap-KB/conn")
+	b.ReportMetric(connected.Seconds(), "connect-s")
+	b.ReportMetric(settle.Seconds(), "settle-s")
+	perConn := func(after, before uint64) float64 {
+		return float64(int64(after)-int64(before)) / 1024 / benchConnections
+	}
+	b.ReportMetric(perConn(after.rss, before.rss), "KB/conn")
+	b.ReportMetric(perConn(after.heap, before.heap), "heap-KB/conn")
+	b.ReportMetric(perConn(after.stack, before.stack), "stack-KB/conn")
 	b.ReportMetric(float64(goroutinesAfter-goroutinesBefore)/benchConnections, "goroutines/conn")
 	b.ReportMetric(0, "ns/op")
 }
 
-// settledMemory lets the process settle, collects garbage, returns freed
-// memory to the OS, and reads the resident set (VmRSS) and the memory the
-// Go runtime holds for live objects and stacks, in bytes.
-func settledMemory(b *testing.B) (rss, heap uint64) {
+// waitJoins waits until the watcher, in channel, has seen benchConnections
+// different nicks join it.
+func waitJoins(b *testing.B, watcher *irctest.Client, channel string, deadline time.Time) {
 	b.Helper()
-	time.Sleep(2 * time.Second)
+	joined := map[string]bool{}
+	for len(joined) < benchConnections {
+		m, err := watcher.Wait(time.Until(deadline), irctest.Joined("", channel))
+		if err != nil {
+			b.Fatalf("%d of %d connections joined %s in time: %v", len(joined), benchConnections, channel, err)
+		}
+		joined[strings.ToLower(m.Nick())] = true
+	}
+}
+
+// waitOwnChannels polls LIST until benchConnections channels named
+// prefix... each have a member.
+func waitOwnChannels(b *testing.B, watcher *irctest.Client, prefix string, deadline time.Time) {
+	b.Helper()
+	for {
+		watcher.Send("LIST")
+		count := 0
+		for {
+			m, err := watcher.Wait(time.Until(deadline), func(m *irctest.Message) bool {
+				return m.Command == "322" || m.Command == "323"
+			})
+			if err != nil {
+				b.Fatalf("%d of %d connections in their channels in time: %v", count, benchConnections, err)
+			}
+			if m.Command == "323" {
+				break
+			}
+			if users, _ := strconv.Atoi(m.Param(2)); strings.HasPrefix(m.Param(1), prefix) && users > 0 {
+				count++
+			}
+		}
+		if count >= benchConnections {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitIdle waits until the process has used less than 5% of a CPU for two
+// seconds running, at most max, and returns how long that took.
+func waitIdle(b *testing.B, max time.Duration) time.Duration {
+	b.Helper()
+	start := time.Now()
+	quiet := 0
+	last := cpuTime(b)
+	for quiet < 4 && time.Since(start) < max {
+		time.Sleep(500 * time.Millisecond)
+		now := cpuTime(b)
+		if now-last < 25*time.Millisecond {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		last = now
+	}
+	if quiet < 4 {
+		b.Logf("the process was still busy after %v; measuring anyway", max)
+	}
+	return time.Since(start)
+}
+
+// cpuTime is the CPU time the process has used so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// memory is what the process holds, in bytes: its resident set (VmRSS),
+// and the Go runtime's heap spans in use and goroutine stacks.
+type memory struct{ rss, heap, stack uint64 }
+
+// settledMemory collects garbage, returns freed memory to the OS, and
+// reads what the process holds.
+func settledMemory(b *testing.B) memory {
+	b.Helper()
+	time.Sleep(time.Second)
 	runtime.GC()
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return vmRSS(b), ms.HeapInuse + ms.StackInuse
+	return memory{rss: vmRSS(b), heap: ms.HeapInuse, stack: ms.StackInuse}
 }
 
 // vmRSS reads the process's resident set size from /proc/self/status.
