@@ -56,6 +56,43 @@ func (b *batcher[T]) submit(ctx context.Context, item T) error {
 	}
 }
 
+// submitAll hands items to the next batches in their order and returns
+// their errors once all are committed: items submitted together share a
+// transaction (up to maxBatch of them).
+func (b *batcher[T]) submitAll(ctx context.Context, items []T) []error {
+	errs := make([]error, len(items))
+	reqs := make([]*batchReq[T], 0, len(items))
+	for i, item := range items {
+		req := &batchReq[T]{item: item, err: make(chan error, 1)}
+		select {
+		case b.in <- req:
+			reqs = append(reqs, req)
+		case <-ctx.Done():
+			errs[i] = ctx.Err()
+		case <-b.done:
+			errs[i] = errStopping
+		}
+		if errs[i] != nil {
+			for j := i + 1; j < len(items); j++ {
+				errs[j] = errs[i]
+			}
+			break
+		}
+	}
+	for i, req := range reqs {
+		select {
+		case errs[i] = <-req.err:
+		case <-b.done:
+			select {
+			case errs[i] = <-req.err:
+			default:
+				errs[i] = errStopping
+			}
+		}
+	}
+	return errs
+}
+
 func (b *batcher[T]) run(ctx context.Context) {
 	defer close(b.done)
 	for {

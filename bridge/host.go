@@ -58,7 +58,94 @@ func dedupKey(evt *connectors.RemoteEvent) (kind, id string) {
 
 // Queue persists a remote event and hands it to its chat's lane.
 func (h *host) Queue(ctx context.Context, evt *connectors.RemoteEvent) error {
+	return h.QueueBatch(ctx, []*connectors.RemoteEvent{evt})
+}
+
+// QueueBatch persists remote events together and hands each to its chat's
+// lane, in order.
+func (h *host) QueueBatch(ctx context.Context, evts []*connectors.RemoteEvent) error {
 	b := h.b()
+	now := time.Now()
+	var (
+		items []*remoteItem
+		keys  []string
+		kept  []*connectors.RemoteEvent
+	)
+	release := func(from int) {
+		for _, k := range keys[from:] {
+			b.fromRemote.release(k)
+		}
+	}
+	var failed error
+	for _, evt := range evts {
+		if err := checkRemote(evt); err != nil {
+			failed = err
+			break
+		}
+		if evt.Time.IsZero() {
+			evt.Time = now
+		}
+		if evt.Type == connectors.EventTyping {
+			// Typing is ephemeral: not worth a disk write, and stale after
+			// a restart. It still takes its place in the chat's order,
+			// after what is queued before it in this batch.
+			if err := h.flush(ctx, items, keys, kept, now); err != nil {
+				return err
+			}
+			items, keys, kept = nil, nil, nil
+			if err := b.queueEphemeralRemote(ctx, evt); err != nil {
+				return err
+			}
+			continue
+		}
+		data, err := json.Marshal(storedRemote{Event: evt, Queued: now.UnixMilli()})
+		if err != nil {
+			failed = fmt.Errorf("queue %s event: %w", evt.Type, err)
+			break
+		}
+		key := laneKeyForRemote(evt)
+		if err := b.fromRemote.reserve(ctx, key); err != nil {
+			release(0)
+			return err
+		}
+		kind, dedupID := dedupKey(evt)
+		items = append(items, &remoteItem{chat: string(evt.Chat), dedupKind: kind, dedupID: dedupID, event: data})
+		keys = append(keys, key)
+		kept = append(kept, evt)
+	}
+	if err := h.flush(ctx, items, keys, kept, now); err != nil {
+		return err
+	}
+	return failed
+}
+
+// flush stores reserved items and pushes them to their lanes.
+func (h *host) flush(ctx context.Context, items []*remoteItem, keys []string, evts []*connectors.RemoteEvent, now time.Time) error {
+	b := h.b()
+	if len(items) == 0 {
+		return nil
+	}
+	errs := b.committer.submitAll(ctx, items)
+	var first error
+	for i, it := range items {
+		switch {
+		case errs[i] != nil:
+			b.fromRemote.release(keys[i])
+			if first == nil {
+				first = errs[i]
+			}
+		case it.duplicate:
+			b.fromRemote.release(keys[i])
+			b.log.Debug("dropping repeated remote event", slog.String("chat", it.chat), slog.String("id", it.dedupID))
+		default:
+			b.fromRemote.push(keys[i], &remoteItemQ{seq: it.seq, evt: evts[i], queued: now})
+		}
+	}
+	return first
+}
+
+// checkRemote refuses an event the bridge cannot deliver.
+func checkRemote(evt *connectors.RemoteEvent) error {
 	if evt == nil {
 		return fmt.Errorf("queue: nil event")
 	}
@@ -68,35 +155,6 @@ func (h *host) Queue(ctx context.Context, evt *connectors.RemoteEvent) error {
 	if evt.Chat == "" && evt.Type != connectors.EventProfile {
 		return fmt.Errorf("queue %s event: no chat", evt.Type)
 	}
-	if evt.Time.IsZero() {
-		evt.Time = time.Now()
-	}
-	if evt.Type == connectors.EventTyping {
-		// Typing is ephemeral: not worth a disk write, and stale after a
-		// restart. It still takes its place in the chat's order.
-		return b.queueEphemeralRemote(ctx, evt)
-	}
-	now := time.Now()
-	data, err := json.Marshal(storedRemote{Event: evt, Queued: now.UnixMilli()})
-	if err != nil {
-		return fmt.Errorf("queue %s event: %w", evt.Type, err)
-	}
-	key := laneKeyForRemote(evt)
-	if err := b.fromRemote.reserve(ctx, key); err != nil {
-		return err
-	}
-	kind, dedupID := dedupKey(evt)
-	it := &remoteItem{chat: string(evt.Chat), dedupKind: kind, dedupID: dedupID, event: data}
-	if err := b.committer.submit(ctx, it); err != nil {
-		b.fromRemote.release(key)
-		return err
-	}
-	if it.duplicate {
-		b.fromRemote.release(key)
-		b.log.Debug("dropping repeated remote event", slog.String("chat", string(evt.Chat)), slog.String("id", dedupID))
-		return nil
-	}
-	b.fromRemote.push(key, &remoteItemQ{seq: it.seq, evt: evt, queued: now})
 	return nil
 }
 

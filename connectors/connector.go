@@ -168,6 +168,13 @@ type Host interface {
 	// returns ctx's error if ctx ends first. Typing events are not persisted.
 	Queue(ctx context.Context, evt *RemoteEvent) error
 
+	// QueueBatch is Queue for several events at once, in their order: they
+	// are persisted together, so a connector that reads a stream of events
+	// from one connection (IRC) need not wait for one write per event. It
+	// returns after all are persisted, or at the first that cannot be;
+	// those before it are queued.
+	QueueBatch(ctx context.Context, evts []*RemoteEvent) error
+
 	// SetState reports the state of one connection: the bridge's own
 	// (State.UserID empty) or a Matrix user's login. The bridge shows it in
 	// the user's management room, the status command, /metrics and the

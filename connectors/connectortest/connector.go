@@ -273,12 +273,26 @@ func (c *Connector) poll(ctx context.Context, after int64) ([]wireEvent, error) 
 }
 
 // handle queues events (leaving out the connector's own echoes) in order,
-// then acks the last one handled. It returns the seq to poll after. Queue
-// failing stops the batch there: the event is retried, never skipped.
+// all of a poll in one batch, then acks the last one handled. It returns
+// the seq to poll after. Queueing failing stops there: the events from the
+// batch's first on are retried, never skipped (the bridge drops those it
+// already has).
 func (c *Connector) handle(ctx context.Context, events []wireEvent, after int64) (int64, error) {
 	host, log := c.hostOrNil(), c.log()
 	last := after
+	var batch []*connectors.RemoteEvent
+	batchFrom := after // the seq before the batch's first event
 	var qerr error
+	flush := func() {
+		if len(batch) == 0 || qerr != nil {
+			return
+		}
+		if err := host.QueueBatch(ctx, batch); err != nil {
+			qerr = fmt.Errorf("%w: events after %d: %w", errQueue, batchFrom, err)
+			last = batchFrom
+		}
+		batch = nil
+	}
 	for i := range events {
 		ev := &events[i]
 		if ev.Seq <= last {
@@ -286,6 +300,7 @@ func (c *Connector) handle(ctx context.Context, events []wireEvent, after int64)
 		}
 		switch {
 		case ev.Type == evSessionRevoked:
+			flush()
 			if ev.Via != nil && ev.Via.Client == c.info.Name {
 				c.checkLogins(ctx, connectors.RemoteUserID(ev.User))
 			}
@@ -296,15 +311,17 @@ func (c *Connector) handle(ctx context.Context, events []wireEvent, after int64)
 				log.WarnContext(ctx, "skipping an event", slog.String("error", err.Error()))
 				break
 			}
-			if err := host.Queue(ctx, re); err != nil {
-				qerr = fmt.Errorf("%w: event %d: %w", errQueue, ev.Seq, err)
+			if len(batch) == 0 {
+				batchFrom = last
 			}
+			batch = append(batch, re)
 		}
 		if qerr != nil {
 			break
 		}
 		last = ev.Seq
 	}
+	flush()
 	if last > after {
 		actx, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()

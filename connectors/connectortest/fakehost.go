@@ -127,6 +127,16 @@ func checkEvent(evt *connectors.RemoteEvent) error {
 	return nil
 }
 
+// QueueBatch queues each event in turn, stopping at the first refused.
+func (h *FakeHost) QueueBatch(ctx context.Context, evts []*connectors.RemoteEvent) error {
+	for _, evt := range evts {
+		if err := h.Queue(ctx, evt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Queue keeps evt (a JSON copy), unless it is a duplicate or breaks the
 // contract; it never blocks unless the hook does.
 func (h *FakeHost) Queue(ctx context.Context, evt *connectors.RemoteEvent) error {

@@ -93,6 +93,15 @@ func (h timedHost) Queue(ctx context.Context, evt *connectors.RemoteEvent) error
 	return h.Host.Queue(ctx, evt)
 }
 
+func (h timedHost) QueueBatch(ctx context.Context, evts []*connectors.RemoteEvent) error {
+	for _, evt := range evts {
+		if evt.Type == connectors.EventMessage {
+			h.s.mark(h.s.start, string(evt.ID))
+		}
+	}
+	return h.Host.QueueBatch(ctx, evts)
+}
+
 func (c *timedConnector) Start(ctx context.Context, host connectors.Host) error {
 	return c.Connector.Start(ctx, timedHost{host, c.toMatrix})
 }
