@@ -19,7 +19,7 @@ import (
 const (
 	portalColumns = `network, remote_id, room_id, name, topic, avatar_url, relay, plumbed, direct, created_ts`
 
-	getPortalQuery     = `SELECT ` + portalColumns + ` FROM bridge_portals WHERE network = $1 AND remote_id = $2`
+	getPortalQuery = `SELECT ` + portalColumns + ` FROM bridge_portals WHERE network = $1 AND remote_id = $2`
 	// Sorted in Go, as messagesByEventQuery, so SQLite uses
 	// bridge_portals_room_idx rather than walking the network's portals.
 	portalsByRoomQuery = `SELECT ` + portalColumns + ` FROM bridge_portals WHERE network = $1 AND room_id = $2`
