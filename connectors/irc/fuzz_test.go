@@ -30,6 +30,16 @@ func offlineNetwork(t *testing.T) (*network, *connectortest.FakeHost) {
 	return n, host
 }
 
+// drain hands what the handlers queued to the host, as the dispatcher
+// would.
+func drain(n *network) {
+	var batch []*connectors.RemoteEvent
+	for len(n.events) > 0 {
+		batch = append(batch, <-n.events)
+	}
+	n.handOver(context.Background(), batch)
+}
+
 // FuzzIRCLine feeds arbitrary lines, as the server would send them, to the
 // bot's handler: nothing panics, and what reaches the bridge is valid.
 func FuzzIRCLine(f *testing.F) {
@@ -61,6 +71,7 @@ func FuzzIRCLine(f *testing.F) {
 			return
 		}
 		n.handleBot(n.bot, e)
+		drain(n)
 		for _, evt := range host.Events() {
 			checkRemoteEvent(t, evt)
 		}
@@ -104,6 +115,7 @@ func TestBotLinesBecomeEvents(t *testing.T) {
 	} {
 		n.handleBot(n.bot, girc.ParseEvent(line))
 	}
+	drain(n)
 	evts := host.Events()
 	want := []struct {
 		typ    connectors.EventType

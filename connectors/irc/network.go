@@ -43,6 +43,8 @@ type network struct {
 	// was away), waiting to come back before they are shown leaving.
 	splitQuits map[string]*splitQuit
 	consents   []*consentAsk
+	// events are on their way to the bridge, in order (see dispatch).
+	events chan *connectors.RemoteEvent
 
 	recent  recentMessages
 	idSeq   atomic.Uint64
@@ -60,6 +62,7 @@ func newNetwork(c *Connector, cfg NetworkConfig) *network {
 		members:      map[string]map[string]bool{},
 		splitQuits:   map[string]*splitQuit{},
 		recent:       newRecentMessages(10000),
+		events:       make(chan *connectors.RemoteEvent, 4*dispatchBatch),
 	}
 }
 
@@ -83,6 +86,7 @@ func (n *network) start(logins []*connectors.Login) {
 		}
 	}
 	n.bot = newConn(n, opts)
+	n.c.goRun(n.dispatch)
 	for _, ch := range n.cfg.Channels {
 		n.bot.channels[fold(ch)] = ch
 	}
@@ -218,10 +222,56 @@ func (n *network) channelInfo(ctx context.Context, channel string) (*connectors.
 	return info, nil
 }
 
-// queue hands an event to the bridge, logging what cannot be.
+// queue hands an event to the bridge through the dispatcher, in order. It
+// waits while the dispatcher is behind: back-pressure that slows reading
+// from the server, never a drop.
 func (n *network) queue(evt *connectors.RemoteEvent) {
-	if err := n.c.host.Queue(n.c.ctx, evt); err != nil && n.c.ctx.Err() == nil {
-		n.log.Warn("IRC event not queued", slog.String("type", string(evt.Type)), slog.String("chat", string(evt.Chat)), slog.Any("error", err))
+	select {
+	case n.events <- evt:
+	case <-n.c.ctx.Done():
+		n.log.Debug("IRC event after stop", slog.String("type", string(evt.Type)), slog.String("chat", string(evt.Chat)))
+	}
+}
+
+// dispatchBatch bounds how many events go to the bridge in one write.
+const dispatchBatch = 256
+
+// dispatch passes queued events to the bridge, as many at once as have
+// piled up, so a busy channel costs one database write per batch rather
+// than per line. At stop it hands over what is left.
+func (n *network) dispatch() {
+	batch := make([]*connectors.RemoteEvent, 0, dispatchBatch)
+	for {
+		select {
+		case evt := <-n.events:
+			batch = append(batch[:0], evt)
+		case <-n.c.ctx.Done():
+			batch = batch[:0]
+			for len(n.events) > 0 && len(batch) < cap(batch) {
+				batch = append(batch, <-n.events)
+			}
+			n.handOver(context.WithoutCancel(n.c.ctx), batch)
+			return
+		}
+	gather:
+		for len(batch) < dispatchBatch {
+			select {
+			case evt := <-n.events:
+				batch = append(batch, evt)
+			default:
+				break gather
+			}
+		}
+		n.handOver(n.c.ctx, batch)
+	}
+}
+
+func (n *network) handOver(ctx context.Context, batch []*connectors.RemoteEvent) {
+	if len(batch) == 0 {
+		return
+	}
+	if err := n.c.host.QueueBatch(ctx, batch); err != nil && ctx.Err() == nil {
+		n.log.Warn("IRC events not queued", slog.Int("events", len(batch)), slog.Any("error", err))
 	}
 }
 
