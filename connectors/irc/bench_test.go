@@ -21,9 +21,13 @@ import (
 	"switchboard/connectors/irc/irctest"
 )
 
-// benchConnections is how many Matrix users' connections
-// BenchmarkUserConnections opens.
-const benchConnections = 1000
+const (
+	// benchConnections is how many Matrix users' connections
+	// BenchmarkUserConnections opens.
+	benchConnections = 1000
+	// stopTimeout bounds the connector's Stop at the end.
+	stopTimeout = 5 * time.Minute
+)
 
 // quietHost is the fake host with its log silenced: the fake host logs at
 // debug level to b.Log, which a benchmark always prints, and a thousand
@@ -45,7 +49,8 @@ func (quietHost) Log() *slog.Logger { return slog.New(slog.DiscardHandler) }
 //     connection, read after a GC and debug.FreeOSMemory on both sides;
 //   - heap-KB/conn, stack-KB/conn and goroutines/conn: where that memory
 //     is, as the Go runtime sees it (girc runs several goroutines per
-//     connection, each with its stack).
+//     connection, each with its stack);
+//   - stop-s: how long the connector's Stop then takes (at most 5 minutes).
 //
 // channel=shared is the case: all users join one channel (#bench).
 // channel=own gives each user a channel of their own, which leaves out what
@@ -90,11 +95,10 @@ func benchUserConnections(b *testing.B, shared bool) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		// Stopped already unless the benchmark failed before measuring.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := c.Stop(ctx); err != nil {
-			b.Errorf("stop the connector: %v", err)
-		}
+		_ = c.Stop(ctx)
 	})
 	if err := c.networks["test"].bot.waitRegistered(context.Background(), 30*time.Second); err != nil {
 		b.Fatalf("the bot did not connect: %v", err)
@@ -137,6 +141,16 @@ func benchUserConnections(b *testing.B, shared bool) {
 	b.ReportMetric(perConn(after.heap, before.heap), "heap-KB/conn")
 	b.ReportMetric(perConn(after.stack, before.stack), "stack-KB/conn")
 	b.ReportMetric(float64(goroutinesAfter-goroutinesBefore)/benchConnections, "goroutines/conn")
+
+	// Shutting down is measured too: every connection quits, and the
+	// server tells each one still there about the others' quits.
+	stopStart := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	if err := c.Stop(ctx); err != nil {
+		b.Logf("the connector did not stop within %v: %v", stopTimeout, err)
+	}
+	b.ReportMetric(time.Since(stopStart).Seconds(), "stop-s")
 	b.ReportMetric(0, "ns/op")
 }
 
