@@ -179,10 +179,19 @@ func (c *conn) stop(reason string) {
 	up := c.up
 	c.mu.Unlock()
 	if up {
+		// girc closes the connection itself once the QUIT is written;
+		// closing it at once could drop the QUIT unsent.
 		c.client.Quit(reason)
+		select {
+		case <-c.done:
+		case <-time.After(quitGrace):
+		}
 	}
 	c.client.Close()
 }
+
+// quitGrace is how long stop lets a QUIT reach the server.
+const quitGrace = 2 * time.Second
 
 // reconnect drops the connection; run connects again.
 func (c *conn) reconnect() { c.client.Close() }

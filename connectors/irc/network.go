@@ -142,9 +142,11 @@ func (n *network) stop(reason string) {
 	if n.bot != nil {
 		conns = append(conns, n.bot)
 	}
+	var wg sync.WaitGroup
 	for _, uc := range conns {
-		uc.stop(reason)
+		wg.Go(func() { uc.stop(reason) })
 	}
+	wg.Wait()
 }
 
 // localID makes a message id for a line the server gave none.
