@@ -142,8 +142,8 @@ func benchUserConnections(b *testing.B, shared bool) {
 	b.ReportMetric(perConn(after.stack, before.stack), "stack-KB/conn")
 	b.ReportMetric(float64(goroutinesAfter-goroutinesBefore)/benchConnections, "goroutines/conn")
 
-	// Shutting down is measured too: every connection quits, and the
-	// server tells each one still there about the others' quits.
+	// Shutting down is measured too: every connection sends QUIT and
+	// closes, and Stop waits for all their goroutines.
 	stopStart := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancel()

@@ -246,7 +246,7 @@ func (n *network) send(ctx context.Context, c *conn, target string, msg *connect
 	budget := lineBudget(c, command, target, action) - len(relayPrefix)
 	lines := ircfmt.Split(text, budget)
 	if len(lines) > n.cfg.MaxLines {
-		short, err := n.longMessage(ctx, msg, text, budget)
+		short, err := n.longMessage(ctx, msg, budget)
 		if err != nil {
 			return "", err
 		}
@@ -344,19 +344,20 @@ func lineBudget(c *conn, command, target string, action bool) int {
 }
 
 // longMessage uploads a message too long for max_lines as a text file and
-// returns the lines that link to it.
-func (n *network) longMessage(ctx context.Context, msg *connectors.Message, text string, budget int) ([]string, error) {
+// returns the line that links to it, opening with as much of the message's
+// first line as fits.
+func (n *network) longMessage(ctx context.Context, msg *connectors.Message, budget int) ([]string, error) {
 	link, err := n.c.host.UploadMedia(ctx, &connectors.Attachment{Name: "message.txt", MimeType: "text/plain; charset=utf-8",
 		Data: []byte(msg.Body), Size: int64(len(msg.Body))})
 	if err != nil {
 		return nil, connectors.Unavailable(fmt.Errorf("upload long message: %w", err))
 	}
-	first, _, _ := strings.Cut(ircfmt.Clean(msg.Body), " ")
-	lines := ircfmt.Split(strings.SplitN(msg.Body, "\n", 2)[0], budget-len(link)-20)
-	if len(lines) > 0 {
-		first = lines[0]
+	suffix := "… (full message: " + link + ")"
+	opening := ""
+	if lines := ircfmt.Split(strings.SplitN(msg.Body, "\n", 2)[0], budget-len(suffix)); len(lines) > 0 {
+		opening = lines[0]
 	}
-	return ircfmt.Split(first+"… (full message: "+link+")", budget), nil
+	return ircfmt.Split(opening+suffix, budget), nil
 }
 
 // sendEdit sends an edit as a correction line.
