@@ -48,6 +48,7 @@ type conn struct {
 	ownedNick  string                   // folded; guarded by net.mu
 	stopped    bool
 
+	tlsConfig  *tls.Config  // nil: plain TCP
 	lastActive atomic.Int64 // unix seconds of the user's last message
 	localPort  atomic.Int32 // for identd
 	done       chan struct{}
@@ -88,12 +89,15 @@ func newConn(n *network, o connOptions) *conn {
 		c.limiter = rate.NewLimiter(rate.Limit(n.cfg.Flood.LinesPerSecond), n.cfg.Flood.Burst)
 	}
 	cfg := girc.Config{
-		Server:     host,
-		Port:       port,
-		Nick:       o.nick,
-		User:       o.ident,
-		Name:       o.realName,
-		SSL:        n.cfg.TLS,
+		Server: host,
+		Port:   port,
+		Nick:   o.nick,
+		User:   o.ident,
+		Name:   o.realName,
+		// TLS is set up by identDialer, below girc, so the bridge sees
+		// the plain lines girc writes; STS upgrades are off for the same
+		// reason (tls in the config is the operator's choice).
+		DisableSTS: true,
 		SASL:       o.sasl,
 		AllowFlood: true, // paced by limiter, which waits in the sender's goroutine, never girc's
 		PingDelay:  time.Minute,
@@ -111,9 +115,9 @@ func newConn(n *network, o connOptions) *conn {
 		Version:           "Switchboard",
 	}
 	if n.cfg.TLS {
-		cfg.TLSConfig = &tls.Config{ServerName: host, InsecureSkipVerify: n.cfg.TLSInsecureSkipVerify, MinVersion: tls.VersionTLS12}
+		c.tlsConfig = &tls.Config{ServerName: host, InsecureSkipVerify: n.cfg.TLSInsecureSkipVerify, MinVersion: tls.VersionTLS12}
 		if o.tlsCert != nil {
-			cfg.TLSConfig.Certificates = []tls.Certificate{*o.tlsCert}
+			c.tlsConfig.Certificates = []tls.Certificate{*o.tlsCert}
 		}
 	}
 	c.client = girc.New(cfg)
@@ -543,6 +547,19 @@ func (d *identDialer) Dial(network, address string) (net.Conn, error) {
 		if id := d.c.net.c.identd; id != nil {
 			id.register(tcp.Port, d.c.client.Config.User)
 		}
+	}
+	if d.c.tlsConfig != nil {
+		tc := tls.Client(nc, d.c.tlsConfig)
+		_ = tc.SetDeadline(time.Now().Add(30 * time.Second))
+		if err := tc.Handshake(); err != nil {
+			_ = nc.Close()
+			return nil, err
+		}
+		_ = tc.SetDeadline(time.Time{})
+		nc = tc
+	}
+	if d.c.user != "" {
+		nc = &whoFilter{Conn: nc}
 	}
 	return nc, nil
 }
