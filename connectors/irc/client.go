@@ -118,7 +118,7 @@ func (u *userClient) SetTopic(ctx context.Context, chat connectors.PortalID, top
 	if err != nil || ref.channel == "" {
 		return err
 	}
-	return c.sendLine(ctx, &girc.Event{Command: girc.TOPIC, Params: []string{ref.channel, cleanParam(topic)}})
+	return c.sendLine(ctx, &girc.Event{Command: girc.TOPIC, Params: []string{ref.channel, ircfmt.Clean(topic)}})
 }
 
 // JoinChat joins the user's connection to the channel as they join its
@@ -216,7 +216,7 @@ func (r *relayClient) SetTopic(ctx context.Context, chat connectors.PortalID, to
 	if err != nil {
 		return err
 	}
-	return n.bot.sendLine(ctx, &girc.Event{Command: girc.TOPIC, Params: []string{ref.channel, cleanParam(topic)}})
+	return n.bot.sendLine(ctx, &girc.Event{Command: girc.TOPIC, Params: []string{ref.channel, ircfmt.Clean(topic)}})
 }
 
 // target is where a chat's lines go: the channel, or the nick.

@@ -11,6 +11,7 @@ import (
 	"github.com/lrstanley/girc"
 
 	"switchboard/connectors"
+	"switchboard/connectors/irc/ircfmt"
 )
 
 // Commands are the IRC bridge's own commands, next to the bridge's.
@@ -191,7 +192,7 @@ func (c *Connector) cmdRaw(ctx context.Context, call *connectors.CommandCall) (s
 	if err != nil {
 		return "", err
 	}
-	line := cleanParam(strings.Join(args, " "))
+	line := ircfmt.Clean(strings.Join(args, " "))
 	if line == "" {
 		return "", errors.New("give the IRC line to send: `raw PRIVMSG #channel :hello`")
 	}

@@ -19,6 +19,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"switchboard/connectors"
+	"switchboard/connectors/irc/ircfmt"
 )
 
 // conn is one IRC connection kept up by the bridge: the network's bot, or a
@@ -511,7 +512,7 @@ func (c *conn) part(ctx context.Context, channel, reason string) error {
 		return nil
 	}
 	params := []string{channel}
-	if reason = cleanParam(reason); reason != "" {
+	if reason = ircfmt.Clean(reason); reason != "" {
 		params = append(params, reason)
 	}
 	return c.sendLine(ctx, &girc.Event{Command: girc.PART, Params: params})

@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"switchboard/connectors"
+	"switchboard/connectors/irc/ircfmt"
 )
 
 // consentWindow is how long the channel's operators have to answer.
@@ -61,7 +62,7 @@ func (c *Connector) ApproveLink(ctx context.Context, chat connectors.PortalID, u
 	if user.DisplayName != "" {
 		who = user.DisplayName + " (" + string(user.ID) + ")"
 	}
-	question := cleanParam(fmt.Sprintf("%s wants to bridge %s to the Matrix room %s. Reply yes to allow it or no to refuse (within %d minutes).",
+	question := ircfmt.Clean(fmt.Sprintf("%s wants to bridge %s to the Matrix room %s. Reply yes to allow it or no to refuse (within %d minutes).",
 		who, ref.channel, room, int(consentWindow/time.Minute)))
 	for _, op := range ops {
 		if err := n.bot.sendLine(ctx, &girc.Event{Command: girc.PRIVMSG, Params: []string{op, question}}); err != nil {

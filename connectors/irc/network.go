@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -13,9 +14,11 @@ import (
 
 	"github.com/lrstanley/girc"
 	"golang.org/x/time/rate"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"switchboard/connectors"
+	"switchboard/connectors/irc/ircfmt"
 )
 
 // network is one IRC network: its bot and its Matrix users' connections.
@@ -397,16 +400,16 @@ func (n *network) messageID(e *girc.Event) connectors.MessageID {
 // toMessage converts a PRIVMSG, NOTICE or CTCP ACTION.
 func (n *network) toMessage(e *girc.Event) *connectors.Message {
 	text := e.Last()
-	msgType := "m.text"
+	msgType := event.MsgText
 	switch {
 	case e.IsAction():
 		text = strings.TrimSuffix(strings.TrimPrefix(text, "\x01ACTION "), "\x01")
-		msgType = "m.emote"
+		msgType = event.MsgEmote
 	case e.Command == girc.NOTICE:
-		msgType = "m.notice"
+		msgType = event.MsgNotice
 	}
-	body, html := toMatrix(text)
-	msg := &connectors.Message{MsgType: msgTypeOf(msgType), Body: body, HTML: html}
+	body, html := ircfmt.ToMatrix(text)
+	msg := &connectors.Message{MsgType: msgType, Body: body, HTML: html}
 	if reply, ok := e.Tags.Get("+draft/reply"); ok && reply != "" {
 		msg.ReplyTo = connectors.MessageID(reply)
 	}
@@ -419,7 +422,7 @@ func (n *network) mentionAtStart(c *conn, channel string, msg *connectors.Messag
 	if msg.HTML != "" {
 		return // formatted lines keep their formatting; the mention stays text
 	}
-	nick, rest, ok := leadingMention(msg.Body)
+	nick, rest, ok := ircfmt.LeadingMention(msg.Body)
 	if !ok {
 		return
 	}
@@ -434,7 +437,7 @@ func (n *network) mentionAtStart(c *conn, channel string, msg *connectors.Messag
 		return
 	}
 	msg.Mentions = append(msg.Mentions, mention)
-	msg.HTML = pillHTML(userID, nick) + ": " + escapeHTML(rest)
+	msg.HTML = pillHTML(userID, nick) + ": " + html.EscapeString(rest)
 }
 
 // tagMessage handles client-only tags: reactions and typing.

@@ -7,16 +7,11 @@ import (
 	"strings"
 
 	"github.com/lrstanley/girc"
-
-	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"switchboard/connectors"
 	"switchboard/connectors/irc/ircfmt"
 )
-
-// toMatrix converts IRC text to a Matrix body and HTML.
-func toMatrix(text string) (body, formatted string) { return ircfmt.ToMatrix(text) }
 
 // toPlain is IRC text without its formatting codes.
 func toPlain(text string) string {
@@ -24,19 +19,10 @@ func toPlain(text string) string {
 	return body
 }
 
-// cleanParam makes s safe as one IRC parameter.
-func cleanParam(s string) string { return ircfmt.Clean(s) }
-
-func leadingMention(text string) (nick, rest string, ok bool) { return ircfmt.LeadingMention(text) }
-
-func msgTypeOf(s string) event.MessageType { return event.MessageType(s) }
-
 // pillHTML links to a Matrix user the way clients show a mention pill.
 func pillHTML(user id.UserID, text string) string {
 	return `<a href="` + html.EscapeString(user.URI().MatrixToURL()) + `">` + html.EscapeString(text) + `</a>`
 }
-
-func escapeHTML(s string) string { return html.EscapeString(s) }
 
 // loadCert reads the client certificate for SASL EXTERNAL.
 func loadCert(certFile, keyFile string) (*tls.Certificate, error) {
